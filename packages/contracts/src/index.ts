@@ -1,0 +1,3 @@
+export * from './events.js';
+export * from './grpc.js';
+export * from './topics.js';
