@@ -1,0 +1,11 @@
+export type { DestinationStream, LevelWithSilent, Logger } from 'pino';
+export { createLogger, type CreateLoggerOptions } from './create-logger.js';
+export { getLogContext, type LogContext, runWithLogContext, withContext } from './log-context.js';
+export {
+  maskCardNumbers,
+  passesLuhn,
+  REDACT_PATHS,
+  REDACTED,
+  redactSensitiveFields,
+  SENSITIVE_FIELD_NAMES,
+} from './redaction.js';

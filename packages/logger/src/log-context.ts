@@ -1,0 +1,52 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { type Logger } from 'pino';
+
+/** Correlation fields printed on log lines; other fields may be added. */
+export interface LogContext {
+  readonly requestId?: string;
+  readonly traceId?: string;
+  readonly spanId?: string;
+  readonly [field: string]: unknown;
+}
+
+const logContextStorage = new AsyncLocalStorage<LogContext>();
+
+function definedFields(context: LogContext): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(context).filter(([, value]) => value !== undefined));
+}
+
+/** A child logger whose every line carries the given context fields (undefined ones are skipped). */
+export function withContext(logger: Logger, context: LogContext): Logger {
+  return logger.child(definedFields(context));
+}
+
+/**
+ * Runs `fn` with `context` as the ambient log context: every line any Mercato logger writes
+ * during `fn`, including in callbacks and awaited work it starts, carries these fields.
+ * Nested calls add to (and override) the outer context.
+ */
+export function runWithLogContext<T>(context: LogContext, fn: () => T): T {
+  const merged = Object.freeze({ ...logContextStorage.getStore(), ...definedFields(context) });
+  return logContextStorage.run(merged, fn);
+}
+
+/** The ambient log context set by {@link runWithLogContext}, or `undefined` outside one. */
+export function getLogContext(): LogContext | undefined {
+  return logContextStorage.getStore();
+}
+
+/**
+ * pino `mixin` adding the ambient context to each line. Fields the logger is already bound to
+ * (through `child`/{@link withContext}) are left out, so no line repeats a key.
+ */
+export function logContextMixin(_mergeObject: object, _level: number, logger: Logger): object {
+  const context = logContextStorage.getStore();
+  if (!context) return {};
+  const bound = logger.bindings();
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(context)) {
+    if (!(name in bound)) fields[name] = value;
+  }
+  // pino merges the log call's own fields into this object, so it must be a fresh one.
+  return fields;
+}
