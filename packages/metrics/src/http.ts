@@ -1,0 +1,77 @@
+import { performance } from 'node:perf_hooks';
+import { type Request, type RequestHandler } from 'express';
+import { type Registry } from 'prom-client';
+import { gauge, histogram } from './instruments.js';
+
+/** Route label of responses no Express route handled (404s, static files, middleware answers). */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** Status label of requests whose client went away before the response was complete (nginx's convention). */
+export const CLIENT_CLOSED_REQUEST = '499';
+
+// Any other method becomes `_OTHER`, as OpenTelemetry does, so that clients cannot mint series.
+const KNOWN_METHODS = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+  'CONNECT',
+  'TRACE',
+]);
+
+/**
+ * Express middleware recording `http_server_request_duration_seconds{method, route, status_code}`
+ * and `http_server_requests_in_flight`. `route` is the matched route template (mount path plus
+ * route path, e.g. `/api/v1/orders/:id`), never the raw URL, so ids cannot explode the series count.
+ * Install it before the routes.
+ */
+export function httpMetricsMiddleware(registry: Registry): RequestHandler {
+  const duration = histogram(
+    registry,
+    'http_server_request_duration_seconds',
+    'Duration of HTTP requests handled by this server, by route template.',
+    ['method', 'route', 'status_code'],
+  );
+  const inFlight = gauge(
+    registry,
+    'http_server_requests_in_flight',
+    'HTTP requests being handled right now.',
+  );
+
+  return (req, res, next) => {
+    const startedAt = performance.now();
+    inFlight.inc();
+    // `close` fires exactly once, whether the response finished or the client went away.
+    res.once('close', () => {
+      inFlight.dec();
+      duration.observe(
+        {
+          method: KNOWN_METHODS.has(req.method) ? req.method : '_OTHER',
+          route: routeTemplate(req),
+          status_code: res.writableFinished ? String(res.statusCode) : CLIENT_CLOSED_REQUEST,
+        },
+        (performance.now() - startedAt) / 1000,
+      );
+    });
+    next();
+  };
+}
+
+/** The template of the route that handled `req`, or `unmatched`. */
+export function routeTemplate(req: Request): string {
+  const route = req.route as { path?: RoutePath } | undefined;
+  if (route?.path === undefined) return UNMATCHED_ROUTE;
+  const path = formatRoutePath(route.path);
+  if (req.baseUrl === '') return path;
+  return path === '/' ? req.baseUrl : `${req.baseUrl}${path}`;
+}
+
+type RoutePath = string | RegExp | (string | RegExp)[];
+
+function formatRoutePath(path: RoutePath): string {
+  if (Array.isArray(path)) return path.map(formatRoutePath).join('|');
+  return typeof path === 'string' ? path : path.toString();
+}

@@ -1,0 +1,21 @@
+export { createMetrics, type MetricsOptions } from './registry.js';
+export { counter, gauge, histogram, DURATION_BUCKETS_SECONDS } from './instruments.js';
+export {
+  httpMetricsMiddleware,
+  routeTemplate,
+  UNMATCHED_ROUTE,
+  CLIENT_CLOSED_REQUEST,
+} from './http.js';
+export {
+  grpcServerMetricsInterceptor,
+  grpcClientMetricsInterceptor,
+  parseMethodPath,
+  type GrpcType,
+} from './grpc.js';
+export {
+  kafkaMetrics,
+  type KafkaMetrics,
+  type KafkaProcessingOutcome,
+  type ConsumerLagPosition,
+} from './kafka.js';
+export { metricsHandler } from './handler.js';
