@@ -40,7 +40,10 @@ describe('event envelope', () => {
 
   it('names every invalid field of the payload', () => {
     const event = created();
-    const broken = { ...event, data: { ...event.data, total: { amountMinor: -1, currency: 'euro' } } };
+    const broken = {
+      ...event,
+      data: { ...event.data, total: { amountMinor: -1, currency: 'euro' } },
+    };
     try {
       parseEvent(JSON.stringify(broken));
       throw new Error('expected parseEvent to throw');

@@ -124,7 +124,9 @@ export function parseEvent(value: Buffer | string | null): EventEnvelope {
   }
   const result = eventEnvelopeSchema.safeParse(json);
   if (!result.success) {
-    const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const issues = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
     throw new InvalidEventError(`invalid event: ${issues.join('; ')}`, issues);
   }
   return result.data as EventEnvelope;

@@ -41,3 +41,14 @@ export function loadPackageDefinition(
     PROTO_LOADER_OPTIONS,
   );
 }
+
+/**
+ * Default ports of each service: gRPC for service-to-service calls, HTTP for the gateway's API
+ * and every service's /health and /metrics. Configuration defaults and manifests derive from these.
+ */
+export const DEFAULT_PORTS = {
+  gateway: { http: 8080 },
+  product: { grpc: 50051, http: 8081 },
+  order: { grpc: 50052, http: 8082 },
+  payment: { grpc: 50053, http: 8083 },
+} as const;

@@ -104,7 +104,11 @@ describe('generated client against a proto-loader server', () => {
 describe('one source of truth for protos', () => {
   it('keeps every .proto file of the repository in this package', () => {
     const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-    const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.proto'], { cwd: repoRoot, encoding: 'utf8' })
+    const files = execFileSync(
+      'git',
+      ['ls-files', '--cached', '--others', '--exclude-standard', '*.proto'],
+      { cwd: repoRoot, encoding: 'utf8' },
+    )
       .split('\n')
       .filter(Boolean);
     expect(files.length).toBeGreaterThanOrEqual(4);

@@ -6,7 +6,9 @@ import { parseRequest, protoFieldPath } from './validation.js';
 
 const schema = z.object({
   customerId: z.string().min(1),
-  lines: z.array(z.object({ productId: z.string().min(1), quantity: z.number().int().min(1) })).min(1),
+  lines: z
+    .array(z.object({ productId: z.string().min(1), quantity: z.number().int().min(1) }))
+    .min(1),
 });
 
 describe('parseRequest', () => {

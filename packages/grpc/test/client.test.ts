@@ -79,7 +79,9 @@ afterEach(() => {
 
 describe('createClient', () => {
   it('calls a unary method and resolves with the response', async () => {
-    const address = await startServer((call, callback) => callback(null, product(call.request.id, 'Lamp')));
+    const address = await startServer((call, callback) =>
+      callback(null, product(call.request.id, 'Lamp')),
+    );
     const response = await client([address]).getProduct({ id: 'p1' });
     expect(response.product?.name).toBe('Lamp');
     expect(response.product?.id).toBe('p1');

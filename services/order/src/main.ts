@@ -1,0 +1,3 @@
+import { loadOrderConfig, startOrderService } from './app.js';
+
+await startOrderService(loadOrderConfig(), { handleSignals: true });

@@ -1,0 +1,140 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { z } from 'zod';
+import { invalidArgument, parseRequest } from '@mercato/grpc';
+import {
+  OrderStatus,
+  type CancelOrderResponse,
+  type CreateOrderResponse,
+  type GetOrderResponse,
+  type ListOrdersResponse,
+  type Order,
+} from '@mercato/contracts/order';
+import type { OrderRecord } from './orders.repository.js';
+import { OrdersService } from './orders.service.js';
+
+const SERVICE = 'OrderService';
+const DEFAULT_PAGE_SIZE = 20;
+/** Bounds that keep one order reasonable; the storefront's cart stays far below them. */
+export const MAX_LINES = 50;
+export const MAX_QUANTITY = 100;
+
+const id = z.string().min(1, 'must not be empty').max(128);
+
+const createOrderRequest = z.object({
+  customerId: id,
+  lines: z
+    .array(
+      z.object({
+        productId: id,
+        quantity: z
+          .number()
+          .int()
+          .min(1, 'must be at least 1')
+          .max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`),
+      }),
+    )
+    .min(1, 'at least one line')
+    .max(MAX_LINES, `at most ${MAX_LINES} lines`)
+    .superRefine((lines, context) => {
+      const seen = new Set<string>();
+      lines.forEach((line, index) => {
+        if (seen.has(line.productId)) {
+          context.addIssue({
+            code: 'custom',
+            path: [index, 'productId'],
+            message: 'appears in more than one line',
+          });
+        }
+        seen.add(line.productId);
+      });
+    }),
+  idempotencyKey: z.string().min(1, 'must not be empty').max(128),
+  paymentToken: z.string().min(1, 'must not be empty').max(256),
+});
+const getOrderRequest = z.object({
+  orderId: z.uuid('must be an order id'),
+  customerId: z.string().max(128),
+});
+const listOrdersRequest = z.object({
+  customerId: id,
+  pageSize: z.number().int().min(0).max(100, 'must be at most 100'),
+  pageToken: z.string().max(200),
+});
+const cancelOrderRequest = getOrderRequest.extend({ reason: z.string().max(200) });
+
+const encodePageToken = (offset: number) =>
+  Buffer.from(JSON.stringify({ offset })).toString('base64url');
+function decodePageToken(token: string): number {
+  if (!token) return 0;
+  try {
+    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString()) as {
+      offset: unknown;
+    };
+    if (Number.isInteger(offset) && (offset as number) >= 0) return offset as number;
+  } catch {
+    // falls through to the error below
+  }
+  throw invalidArgument([{ field: 'page_token', description: 'is not a token this API issued' }]);
+}
+
+/** The stored order as the mercato.order.v1.Order message. */
+export const toOrderMessage = (order: OrderRecord): Order => ({
+  id: order.id,
+  customerId: order.customerId,
+  status: OrderStatus[`ORDER_STATUS_${order.status}`],
+  lines: order.lines.map((line) => ({
+    productId: line.productId,
+    sku: line.sku,
+    name: line.name,
+    quantity: line.quantity,
+    unitPrice: { amountMinor: line.unitPriceMinor, currency: order.currency },
+    lineTotal: { amountMinor: line.unitPriceMinor * line.quantity, currency: order.currency },
+  })),
+  total: { amountMinor: order.totalMinor, currency: order.currency },
+  statusReason: order.statusReason,
+  createdAt: order.createdAt.toISOString(),
+  updatedAt: order.updatedAt.toISOString(),
+});
+
+/** mercato.order.v1.OrderService. */
+@Controller()
+export class OrdersGrpcController {
+  constructor(private readonly orders: OrdersService) {}
+
+  @GrpcMethod(SERVICE, 'CreateOrder')
+  async createOrder(request: unknown): Promise<CreateOrderResponse> {
+    const command = parseRequest(createOrderRequest, request);
+    return { order: toOrderMessage(await this.orders.create(command)) };
+  }
+
+  @GrpcMethod(SERVICE, 'GetOrder')
+  async getOrder(request: unknown): Promise<GetOrderResponse> {
+    const { orderId, customerId } = parseRequest(getOrderRequest, request);
+    return { order: toOrderMessage(await this.orders.get(orderId, customerId || undefined)) };
+  }
+
+  @GrpcMethod(SERVICE, 'ListOrders')
+  async listOrders(request: unknown): Promise<ListOrdersResponse> {
+    const { customerId, pageSize, pageToken } = parseRequest(listOrdersRequest, request);
+    const limit = pageSize || DEFAULT_PAGE_SIZE;
+    const offset = decodePageToken(pageToken);
+    // One extra row tells whether another page exists without counting them all.
+    const orders = await this.orders.list(customerId, limit + 1, offset);
+    return {
+      orders: orders.slice(0, limit).map(toOrderMessage),
+      nextPageToken: orders.length > limit ? encodePageToken(offset + limit) : '',
+    };
+  }
+
+  @GrpcMethod(SERVICE, 'CancelOrder')
+  async cancelOrder(request: unknown): Promise<CancelOrderResponse> {
+    const { orderId, customerId, reason } = parseRequest(cancelOrderRequest, request);
+    const order = await this.orders.cancel(
+      orderId,
+      customerId || undefined,
+      reason || 'cancelled_by_customer',
+    );
+    return { order: toOrderMessage(order) };
+  }
+}

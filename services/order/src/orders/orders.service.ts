@@ -1,0 +1,238 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { status } from '@grpc/grpc-js';
+import { createEvent } from '@mercato/contracts';
+import type { ProductServiceClient } from '@mercato/contracts/product';
+import type { Database } from '@mercato/db';
+import {
+  fieldViolationsOf,
+  GrpcError,
+  isServiceError,
+  notFound,
+  unavailable,
+  type PromiseClient,
+} from '@mercato/grpc';
+import type { Logger } from '@mercato/logger';
+import { DATABASE, LOGGER } from '@mercato/service-kit';
+import { PRODUCT_CLIENT, SERVICE_NAME } from '../order.constants.js';
+import { OutboxRepository } from '../outbox/outbox.repository.js';
+import { assertTransition, OrderState } from './order-state.js';
+import { OrdersRepository, type OrderRecord } from './orders.repository.js';
+
+/** What a customer asks for. */
+export interface CreateOrderCommand {
+  customerId: string;
+  lines: { productId: string; quantity: number }[];
+  idempotencyKey: string;
+  paymentToken: string;
+}
+
+/**
+ * The order id is derived from (customer, idempotency key): concurrent retries of one request all
+ * reserve stock under the same order id (the product service makes that idempotent) and race to
+ * insert the same primary key, so exactly one order and one reservation can ever exist per key.
+ * Formatted as a UUIDv8 (custom, name-based on SHA-256).
+ */
+export function orderIdFor(customerId: string, idempotencyKey: string): string {
+  const hex = createHash('sha256').update(`${customerId}\n${idempotencyKey}`).digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Fingerprint of a request, to tell a retry from a different request reusing the key. */
+export function requestHash(command: CreateOrderCommand): string {
+  const canonical = JSON.stringify([
+    command.customerId,
+    command.lines.map((line) => [line.productId, line.quantity]),
+    command.paymentToken,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** The order use cases: create (priced, reserved, announced atomically), read, list, cancel. */
+@Injectable()
+export class OrdersService {
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly orders: OrdersRepository,
+    private readonly outbox: OutboxRepository,
+    @Inject(PRODUCT_CLIENT) private readonly products: PromiseClient<ProductServiceClient>,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Creates the order, or returns the one this idempotency key already created. */
+  async create(command: CreateOrderCommand): Promise<OrderRecord> {
+    const hash = requestHash(command);
+    const existing = await this.orders.findByIdempotencyKey(
+      command.customerId,
+      command.idempotencyKey,
+    );
+    if (existing) return this.sameRequestOrConflict(existing, hash);
+
+    const id = orderIdFor(command.customerId, command.idempotencyKey);
+    const priced = await this.price(command.lines);
+    await this.call(() => this.products.reserveStock({ orderId: id, lines: command.lines }), {
+      [status.ALREADY_EXISTS]: () => keyReused(command.idempotencyKey),
+    });
+
+    const now = new Date();
+    const order: OrderRecord = {
+      id,
+      customerId: command.customerId,
+      status: OrderState.PENDING_PAYMENT,
+      statusReason: '',
+      totalMinor: priced.lines.reduce((sum, line) => sum + line.unitPriceMinor * line.quantity, 0),
+      currency: priced.currency,
+      paymentToken: command.paymentToken,
+      idempotencyKey: command.idempotencyKey,
+      requestHash: hash,
+      lines: priced.lines,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const created = await this.db.transaction(async (tx) => {
+      if (!(await this.orders.insert(tx, order))) return false;
+      await this.outbox.append(
+        tx,
+        createEvent('order.created.v1', SERVICE_NAME, {
+          orderId: order.id,
+          customerId: order.customerId,
+          lines: order.lines.map((line) => ({
+            productId: line.productId,
+            quantity: line.quantity,
+            unitPrice: { amountMinor: line.unitPriceMinor, currency: order.currency },
+          })),
+          total: { amountMinor: order.totalMinor, currency: order.currency },
+          paymentToken: order.paymentToken,
+        }),
+      );
+      return true;
+    });
+    if (created) {
+      this.logger.info(
+        { orderId: id, totalMinor: order.totalMinor, currency: order.currency },
+        'order created',
+      );
+      return order;
+    }
+    // A concurrent retry of the same key inserted it first.
+    const winner = await this.orders.findById(id);
+    if (!winner) throw new Error(`order ${id} vanished after a conflicting insert`);
+    return this.sameRequestOrConflict(winner, hash);
+  }
+
+  /** The order; with a customer id, another customer's order does not exist. */
+  async get(orderId: string, customerId?: string): Promise<OrderRecord> {
+    const order = await this.orders.findById(orderId);
+    if (!order || (customerId && order.customerId !== customerId))
+      throw notFound(`order ${orderId} does not exist`);
+    return order;
+  }
+
+  /** A page of the customer's orders, newest first. */
+  list(customerId: string, limit: number, offset: number): Promise<OrderRecord[]> {
+    return this.orders.listByCustomer(customerId, limit, offset);
+  }
+
+  /**
+   * Cancels an order awaiting payment: CANCELLED and `order.cancelled.v1` in one transaction, then
+   * the reservation is released right away (the product service also releases on the event, so a
+   * failure here only delays it). Cancelling again returns the order unchanged.
+   */
+  async cancel(
+    orderId: string,
+    customerId: string | undefined,
+    reason: string,
+  ): Promise<OrderRecord> {
+    const order = await this.get(orderId, customerId);
+    if (order.status === OrderState.CANCELLED || order.status === OrderState.REFUNDED) return order;
+    assertTransition(order.id, order.status, OrderState.CANCELLED);
+    const cancelled = await this.db.transaction(async (tx) => {
+      if (
+        !(await this.orders.updateStatus(tx, order.id, order.status, OrderState.CANCELLED, reason))
+      )
+        return false;
+      await this.outbox.append(
+        tx,
+        createEvent('order.cancelled.v1', SERVICE_NAME, { orderId: order.id, reason }),
+      );
+      return true;
+    });
+    if (!cancelled) return this.cancel(orderId, customerId, reason);
+    await this.products.releaseStock({ orderId: order.id }).catch((error: unknown) => {
+      this.logger.warn(
+        { err: error, orderId },
+        'stock release deferred to the order.cancelled event',
+      );
+    });
+    this.logger.info({ orderId, reason }, 'order cancelled');
+    return (await this.orders.findById(order.id))!;
+  }
+
+  private sameRequestOrConflict(order: OrderRecord, hash: string): OrderRecord {
+    if (order.requestHash !== hash) throw keyReused(order.idempotencyKey);
+    return order;
+  }
+
+  /** Authoritative prices and names from the product service, in the request's line order. */
+  private async price(lines: CreateOrderCommand['lines']) {
+    const { products } = await this.call(() =>
+      this.products.getProducts({ ids: lines.map((line) => line.productId) }),
+    );
+    const currencies = new Set(products.map((product) => product.price?.currency));
+    if (currencies.size !== 1) {
+      throw new GrpcError(
+        status.FAILED_PRECONDITION,
+        'products in one order must share a currency',
+      );
+    }
+    return {
+      currency: [...currencies][0]!,
+      lines: lines.map((line, index) => {
+        const product = products[index]!;
+        return {
+          productId: product.id,
+          sku: product.sku,
+          name: product.name,
+          quantity: line.quantity,
+          unitPriceMinor: product.price!.amountMinor,
+        };
+      }),
+    };
+  }
+
+  /**
+   * Calls the product service and translates its failures: the client's own mistakes (bad lines,
+   * unknown products, not enough stock) keep their status and details; an unreachable or slow
+   * product service becomes UNAVAILABLE.
+   */
+  private async call<T>(
+    fn: () => Promise<T>,
+    overrides: Partial<Record<status, () => GrpcError>> = {},
+  ): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isServiceError(error)) throw error;
+      const override = overrides[error.code];
+      if (override) throw override();
+      switch (error.code) {
+        case status.INVALID_ARGUMENT:
+        case status.NOT_FOUND:
+        case status.FAILED_PRECONDITION:
+          throw new GrpcError(error.code, error.details, fieldViolationsOf(error));
+        case status.UNAVAILABLE:
+        case status.DEADLINE_EXCEEDED:
+          throw unavailable(`product service unavailable: ${error.details}`);
+        default:
+          throw error;
+      }
+    }
+  }
+}
+
+const keyReused = (key: string) =>
+  new GrpcError(
+    status.ALREADY_EXISTS,
+    `idempotency key '${key}' was already used for a different request`,
+  );

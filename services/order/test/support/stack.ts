@@ -1,0 +1,113 @@
+import { ProductServiceClient } from '@mercato/contracts/product';
+import { OrderServiceClient } from '@mercato/contracts/order';
+import type { Database } from '@mercato/db';
+import { createClient, type PromiseClient } from '@mercato/grpc';
+import { createTestDatabase, testInfraEnvironment } from '@mercato/harness';
+import { loadProductConfig, startProductService } from '@mercato/product-service';
+import { DATABASE, type RunningGrpcService } from '@mercato/service-kit';
+import { loadOrderConfig, startOrderService } from '../../src/app.js';
+
+/** The databases every behavioural suite runs against. */
+export const BACKENDS = ['pglite', 'postgres'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+const COMMON_ENV = {
+  HOST: '127.0.0.1',
+  GRPC_PORT: '0',
+  HTTP_PORT: '0',
+  LOG_LEVEL: 'error',
+  SHUTDOWN_DRAIN_DELAY: '0',
+  SHUTDOWN_TIMEOUT: '5s',
+};
+
+/** The real product service and the order service under test, each with its own database. */
+export interface OrderStack {
+  product: RunningGrpcService;
+  order: RunningGrpcService;
+  productDb: Database;
+  orderDb: Database;
+  orders: PromiseClient<OrderServiceClient>;
+  products: PromiseClient<ProductServiceClient>;
+  stop(): Promise<void>;
+}
+
+async function databaseUrl(backend: Backend, name: string): Promise<Record<string, string>> {
+  if (backend === 'pglite') return {};
+  const { databaseUrl: serverUrl } = testInfraEnvironment();
+  if (!serverUrl)
+    throw new Error('TEST_DATABASE_URL is not set: the jest globalSetup starts PostgreSQL');
+  return { DATABASE_URL: await createTestDatabase(serverUrl, name) };
+}
+
+/** Starts product and order on free loopback ports, order calling product over gRPC. */
+export async function startOrderStack(
+  backend: Backend,
+  orderEnv: Record<string, string> = {},
+): Promise<OrderStack> {
+  const product = await startProductService(
+    loadProductConfig({
+      env: { ...COMMON_ENV, SEED_CATALOG: 'false', ...(await databaseUrl(backend, 'product')) },
+    }),
+  );
+  const order = await startOrderService(
+    loadOrderConfig({
+      env: {
+        ...COMMON_ENV,
+        PRODUCT_SERVICE_ADDRESSES: product.grpcAddress,
+        ...(await databaseUrl(backend, 'order')),
+        ...orderEnv,
+      },
+    }),
+  );
+  const orders = createClient(OrderServiceClient, {
+    addresses: [order.grpcAddress],
+    defaultDeadlineMs: 20_000,
+  });
+  const products = createClient(ProductServiceClient, {
+    addresses: [product.grpcAddress],
+    defaultDeadlineMs: 20_000,
+  });
+  return {
+    product,
+    order,
+    productDb: product.app.get<Database>(DATABASE),
+    orderDb: order.app.get<Database>(DATABASE),
+    orders,
+    products,
+    async stop() {
+      orders.close();
+      products.close();
+      await order.close();
+      await product.close().catch(() => undefined);
+    },
+  };
+}
+
+/** Adds a product with a known price and stock level straight into the product database. */
+export async function addProduct(
+  db: Database,
+  id: string,
+  onHand: number,
+  priceMinor = 1000,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO products (id, sku, name, description, category, price_minor, currency, image_url)
+     VALUES ($1, $2, $3, 'test product', 'test', $4, 'EUR', '')`,
+    [id, id.toUpperCase(), `Product ${id}`, priceMinor],
+  );
+  await db.query('INSERT INTO stock (product_id, on_hand) VALUES ($1, $2)', [id, onHand]);
+}
+
+/** The number of rows of a table matching an optional condition. */
+export async function countRows(
+  db: Database,
+  table: 'orders' | 'order_lines' | 'outbox',
+  where = 'true',
+  params: unknown[] = [],
+) {
+  const { rows } = await db.query<{ count: string | number }>(
+    `SELECT count(*) AS count FROM ${table} WHERE ${where}`,
+    params,
+  );
+  return Number(rows[0]?.count);
+}

@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { DatabaseModule } from '@mercato/service-kit';
+import { CatalogModule } from './catalog/catalog.module.js';
+import type { ProductConfig } from './product.config.js';
+import { StockModule } from './stock/stock.module.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+
+/** Wiring of the product service. */
+@Module({})
+export class AppModule {
+  static forRoot(config: ProductConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        DatabaseModule.forRoot({
+          url: config.DATABASE_URL,
+          dataDir: config.DATA_DIR,
+          migrationsDir: MIGRATIONS_DIR,
+        }),
+        CatalogModule,
+        StockModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,102 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { z } from 'zod';
+import { invalidArgument, notFound, parseRequest } from '@mercato/grpc';
+import type {
+  GetProductResponse,
+  GetProductsResponse,
+  ListCategoriesResponse,
+  ListProductsResponse,
+  Product,
+} from '@mercato/contracts/product';
+import { CatalogRepository, type ProductRecord } from './catalog.repository.js';
+
+const SERVICE = 'ProductService';
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
+
+const productId = z.string().min(1, 'must not be empty').max(128);
+
+const listProductsRequest = z.object({
+  pageSize: z.number().int().min(0).max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`),
+  pageToken: z.string().max(200),
+  category: z.string().max(100),
+  query: z.string().max(200),
+});
+const getProductRequest = z.object({ id: productId });
+const getProductsRequest = z.object({
+  ids: z.array(productId).min(1, 'at least one id').max(MAX_PAGE_SIZE),
+});
+
+/** Page tokens are opaque to clients: base64url of the next offset. */
+const encodePageToken = (offset: number) =>
+  Buffer.from(JSON.stringify({ offset })).toString('base64url');
+function decodePageToken(token: string): number {
+  if (!token) return 0;
+  try {
+    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString()) as {
+      offset: unknown;
+    };
+    if (Number.isInteger(offset) && (offset as number) >= 0) return offset as number;
+  } catch {
+    // falls through to the error below
+  }
+  throw invalidArgument([{ field: 'page_token', description: 'is not a token this API issued' }]);
+}
+
+/** The catalog record as the mercato.product.v1.Product message. */
+export const toProductMessage = (record: ProductRecord): Product => ({
+  id: record.id,
+  sku: record.sku,
+  name: record.name,
+  description: record.description,
+  category: record.category,
+  price: { amountMinor: record.priceMinor, currency: record.currency },
+  imageUrl: record.imageUrl,
+  stockAvailable: record.stockAvailable,
+});
+
+/** The read side of mercato.product.v1.ProductService: listing, search and lookup. */
+@Controller()
+export class CatalogGrpcController {
+  constructor(private readonly catalog: CatalogRepository) {}
+
+  @GrpcMethod(SERVICE, 'ListProducts')
+  async listProducts(request: unknown): Promise<ListProductsResponse> {
+    const { pageSize, pageToken, category, query } = parseRequest(listProductsRequest, request);
+    const limit = pageSize || DEFAULT_PAGE_SIZE;
+    const offset = decodePageToken(pageToken);
+    const page = await this.catalog.list({ category, search: query.trim(), limit, offset });
+    const next = offset + page.products.length;
+    return {
+      products: page.products.map(toProductMessage),
+      nextPageToken: next < page.total ? encodePageToken(next) : '',
+      totalSize: page.total,
+    };
+  }
+
+  @GrpcMethod(SERVICE, 'ListCategories')
+  async listCategories(): Promise<ListCategoriesResponse> {
+    return { categories: await this.catalog.categories() };
+  }
+
+  @GrpcMethod(SERVICE, 'GetProduct')
+  async getProduct(request: unknown): Promise<GetProductResponse> {
+    const { id } = parseRequest(getProductRequest, request);
+    const [product] = await this.catalog.findByIds([id]);
+    if (!product) throw notFound(`product ${id} does not exist`);
+    return { product: toProductMessage(product) };
+  }
+
+  @GrpcMethod(SERVICE, 'GetProducts')
+  async getProducts(request: unknown): Promise<GetProductsResponse> {
+    const { ids } = parseRequest(getProductsRequest, request);
+    const found = new Map(
+      (await this.catalog.findByIds(ids)).map((product) => [product.id, product]),
+    );
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length > 0)
+      throw notFound(`unknown product ids: ${[...new Set(missing)].join(', ')}`);
+    return { products: ids.map((id) => toProductMessage(found.get(id)!)) };
+  }
+}

@@ -1,0 +1,145 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Database, Queryable } from '@mercato/db';
+import { DATABASE } from '@mercato/service-kit';
+import { productIdForSku, type SeedProduct } from './seed-catalog.js';
+
+/** A product as stored, with its current availability. */
+export interface ProductRecord {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  category: string;
+  priceMinor: number;
+  currency: string;
+  imageUrl: string;
+  stockAvailable: number;
+}
+
+/** Filter and page of a catalog listing. */
+export interface ProductQuery {
+  category?: string;
+  search?: string;
+  limit: number;
+  offset: number;
+}
+
+interface ProductRow {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  category: string;
+  price_minor: string | number;
+  currency: string;
+  image_url: string;
+  stock_available: string | number;
+}
+
+const SELECT_PRODUCT = `
+  SELECT p.id, p.sku, p.name, p.description, p.category, p.price_minor, p.currency, p.image_url,
+         COALESCE(s.on_hand - s.reserved, 0) AS stock_available
+    FROM products p LEFT JOIN stock s ON s.product_id = p.id`;
+
+const toRecord = (row: ProductRow): ProductRecord => ({
+  id: row.id,
+  sku: row.sku,
+  name: row.name,
+  description: row.description,
+  category: row.category,
+  priceMinor: Number(row.price_minor),
+  currency: row.currency,
+  imageUrl: row.image_url,
+  stockAvailable: Number(row.stock_available),
+});
+
+/** Escapes LIKE wildcards so a search for "50%" finds "50%", not everything. */
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+
+/** Reads and seeds the catalog. */
+@Injectable()
+export class CatalogRepository {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  /** One page of products matching the filter, ordered by category then name, and the total. */
+  async list(query: ProductQuery): Promise<{ products: ProductRecord[]; total: number }> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    if (query.category) {
+      params.push(query.category);
+      conditions.push(`p.category = $${params.length}`);
+    }
+    if (query.search) {
+      params.push(likePattern(query.search));
+      const placeholder = `$${params.length}`;
+      conditions.push(
+        `(p.name ILIKE ${placeholder} OR p.description ILIKE ${placeholder} OR p.sku ILIKE ${placeholder})`,
+      );
+    }
+    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+    const count = await this.db.query<{ total: string | number }>(
+      `SELECT count(*) AS total FROM products p ${where}`,
+      params,
+    );
+    const page = await this.db.query<ProductRow>(
+      `${SELECT_PRODUCT} ${where} ORDER BY p.category, p.name, p.id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, query.limit, query.offset],
+    );
+    return { products: page.rows.map(toRecord), total: Number(count.rows[0]?.total ?? 0) };
+  }
+
+  /** Categories with their product counts, alphabetically. */
+  async categories(): Promise<{ name: string; productCount: number }[]> {
+    const result = await this.db.query<{ category: string; product_count: string | number }>(
+      'SELECT category, count(*) AS product_count FROM products GROUP BY category ORDER BY category',
+    );
+    return result.rows.map((row) => ({
+      name: row.category,
+      productCount: Number(row.product_count),
+    }));
+  }
+
+  /** The products with these ids that exist (any order). */
+  async findByIds(ids: readonly string[], db: Queryable = this.db): Promise<ProductRecord[]> {
+    if (ids.length === 0) return [];
+    const result = await db.query<ProductRow>(`${SELECT_PRODUCT} WHERE p.id = ANY($1::text[])`, [
+      ids,
+    ]);
+    return result.rows.map(toRecord);
+  }
+
+  /**
+   * Inserts the seed products that are missing, with their initial stock. Existing products and
+   * their stock are left alone, so restarts never reset inventory. Returns how many were added.
+   */
+  async seed(products: readonly SeedProduct[], currency: string): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      let added = 0;
+      for (const product of products) {
+        const id = productIdForSku(product.sku);
+        const inserted = await tx.query(
+          `INSERT INTO products (id, sku, name, description, category, price_minor, currency, image_url)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+          [
+            id,
+            product.sku,
+            product.name,
+            product.description,
+            product.category,
+            product.priceMinor,
+            currency,
+            `/images/products/${id}.svg`,
+          ],
+        );
+        if (inserted.rowCount === 1) {
+          added += 1;
+          await tx.query(
+            'INSERT INTO stock (product_id, on_hand) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+            [id, product.stock],
+          );
+        }
+      }
+      return added;
+    });
+  }
+}

@@ -1,0 +1,3 @@
+import { loadProductConfig, startProductService } from './app.js';
+
+await startProductService(loadProductConfig(), { handleSignals: true });

@@ -1,0 +1,49 @@
+import {
+  bool,
+  duration,
+  loadConfig,
+  port,
+  url,
+  z,
+  type Config,
+  type LoadConfigOptions,
+} from '@mercato/config';
+import { DEFAULT_PORTS } from '@mercato/contracts';
+import { grpcServiceSchema } from '@mercato/service-kit';
+
+/** Every variable the product service reads. */
+export const productConfigSchema = grpcServiceSchema.extend({
+  GRPC_PORT: port({ allowZero: true })
+    .default(DEFAULT_PORTS.product.grpc)
+    .describe('Port of the gRPC server'),
+  HTTP_PORT: port({ allowZero: true })
+    .default(DEFAULT_PORTS.product.http)
+    .describe('Port of /health and /metrics'),
+  DATABASE_URL: url({ protocols: ['postgres', 'postgresql'] })
+    .optional()
+    .describe('PostgreSQL connection URL; without it the service uses embedded PGlite'),
+  DATA_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('PGlite data directory; without it data is kept in memory'),
+  RESERVATION_TTL: duration()
+    .default(15 * 60_000)
+    .describe('How long reserved stock waits for payment before it returns to the shelf'),
+  RESERVATION_SWEEP_INTERVAL: duration()
+    .default(5_000)
+    .describe('How often expired reservations are released'),
+  SEED_CATALOG: bool().default(true).describe('Load the demo catalog at start-up (idempotent)'),
+  CATALOG_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .default('EUR')
+    .describe('Currency of the seeded catalog'),
+});
+
+/** The product service's validated configuration. */
+export type ProductConfig = Config<typeof productConfigSchema>;
+
+/** Loads the configuration; an invalid environment throws one error naming every bad variable. */
+export const loadProductConfig = (options: LoadConfigOptions = {}): ProductConfig =>
+  loadConfig(productConfigSchema, { name: 'product-service', ...options });

@@ -1,0 +1,87 @@
+import { Controller, Inject } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { z } from 'zod';
+import { parseRequest } from '@mercato/grpc';
+import {
+  ReservationStatus,
+  type CommitStockResponse,
+  type ReleaseStockResponse,
+  type Reservation,
+  type ReserveStockResponse,
+} from '@mercato/contracts/product';
+import { SERVICE_CONFIG } from '@mercato/service-kit';
+import type { ProductConfig } from '../product.config.js';
+import { StockService, type ReservationRecord } from './stock.service.js';
+
+const SERVICE = 'ProductService';
+/** Upper bounds that keep one request's work small; real baskets are far below them. */
+export const MAX_LINES = 100;
+export const MAX_QUANTITY = 1000;
+
+const orderId = z.string().min(1, 'must not be empty').max(128);
+
+const reserveStockRequest = z.object({
+  orderId,
+  lines: z
+    .array(
+      z.object({
+        productId: z.string().min(1, 'must not be empty').max(128),
+        quantity: z
+          .number()
+          .int()
+          .min(1, 'must be at least 1')
+          .max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`),
+      }),
+    )
+    .min(1, 'at least one line')
+    .max(MAX_LINES, `at most ${MAX_LINES} lines`)
+    .superRefine((lines, context) => {
+      const seen = new Set<string>();
+      lines.forEach((line, index) => {
+        if (seen.has(line.productId)) {
+          context.addIssue({
+            code: 'custom',
+            path: [index, 'productId'],
+            message: 'appears in more than one line',
+          });
+        }
+        seen.add(line.productId);
+      });
+    }),
+});
+const orderOnlyRequest = z.object({ orderId });
+
+const toReservationMessage = (record: ReservationRecord): Reservation => ({
+  orderId: record.orderId,
+  status: ReservationStatus[`RESERVATION_STATUS_${record.status}`],
+  lines: record.lines,
+  expiresAt: record.expiresAt.toISOString(),
+});
+
+/** The write side of mercato.product.v1.ProductService: per-order stock reservations. */
+@Controller()
+export class StockGrpcController {
+  constructor(
+    private readonly stock: StockService,
+    @Inject(SERVICE_CONFIG) private readonly config: ProductConfig,
+  ) {}
+
+  @GrpcMethod(SERVICE, 'ReserveStock')
+  async reserveStock(request: unknown): Promise<ReserveStockResponse> {
+    const { orderId: id, lines } = parseRequest(reserveStockRequest, request);
+    const reservation = await this.stock.reserve(id, lines, this.config.RESERVATION_TTL);
+    return { reservation: toReservationMessage(reservation) };
+  }
+
+  @GrpcMethod(SERVICE, 'ReleaseStock')
+  async releaseStock(request: unknown): Promise<ReleaseStockResponse> {
+    const { orderId: id } = parseRequest(orderOnlyRequest, request);
+    return { reservation: toReservationMessage(await this.stock.release(id)) };
+  }
+
+  @GrpcMethod(SERVICE, 'CommitStock')
+  async commitStock(request: unknown): Promise<CommitStockResponse> {
+    const { orderId: id } = parseRequest(orderOnlyRequest, request);
+    return { reservation: toReservationMessage(await this.stock.commit(id)) };
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ReservationSweeper } from './reservation-sweeper.js';
+import { StockGrpcController } from './stock.grpc.controller.js';
+import { StockService } from './stock.service.js';
+
+/** Per-order stock reservations: reserve, commit, release, expire. */
+@Module({
+  controllers: [StockGrpcController],
+  providers: [StockService, ReservationSweeper],
+  exports: [StockService],
+})
+export class StockModule {}

@@ -1,0 +1,268 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Database, Queryable } from '@mercato/db';
+import { failedPrecondition, GrpcError, notFound, type FieldViolation } from '@mercato/grpc';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { DATABASE } from '@mercato/service-kit';
+
+/** Lifecycle of a stock reservation (mirrors mercato.product.v1.ReservationStatus). */
+export enum ReservationState {
+  RESERVED = 'RESERVED',
+  COMMITTED = 'COMMITTED',
+  RELEASED = 'RELEASED',
+  EXPIRED = 'EXPIRED',
+}
+
+/** A quantity of one product. */
+export interface StockLine {
+  productId: string;
+  quantity: number;
+}
+
+/** An order's reservation. */
+export interface ReservationRecord {
+  orderId: string;
+  status: ReservationState;
+  lines: StockLine[];
+  expiresAt: Date;
+}
+
+interface ReservationRow {
+  order_id: string;
+  status: ReservationState;
+  expires_at: Date | string;
+}
+
+/** Orders stock lines by product id so concurrent transactions lock rows in the same order. */
+const byProduct = (lines: readonly StockLine[]) =>
+  [...lines].sort((left, right) => left.productId.localeCompare(right.productId));
+
+const sameLines = (left: readonly StockLine[], right: readonly StockLine[]) =>
+  JSON.stringify(byProduct(left)) === JSON.stringify(byProduct(right));
+
+/**
+ * Reserves, commits and releases stock per order. Every operation runs in one transaction and is
+ * idempotent per order id. `stock.reserved <= stock.on_hand` is a table constraint and each
+ * reservation increments `reserved` with a conditional UPDATE, so concurrent orders can never
+ * oversell, on PostgreSQL or PGlite.
+ */
+@Injectable()
+export class StockService {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  /**
+   * Reserves every line for the order, or nothing. Repeating the call with the same lines
+   * returns the existing reservation; different lines for the same order fail.
+   */
+  async reserve(
+    orderId: string,
+    lines: readonly StockLine[],
+    ttlMs: number,
+  ): Promise<ReservationRecord> {
+    return this.db.transaction(async (tx) => {
+      const created = await tx.query<ReservationRow>(
+        `INSERT INTO reservations (order_id, status, expires_at)
+         VALUES ($1, 'RESERVED', now() + $2 * interval '1 millisecond')
+         ON CONFLICT (order_id) DO NOTHING RETURNING order_id, status, expires_at`,
+        [orderId, ttlMs],
+      );
+      const row = created.rows[0];
+      if (!row) {
+        const existing = await this.load(tx, orderId);
+        if (!existing || !sameLines(existing.lines, lines)) {
+          throw new GrpcError(
+            grpcStatus.ALREADY_EXISTS,
+            `order ${orderId} already holds a different reservation`,
+          );
+        }
+        return existing;
+      }
+
+      await this.assertProductsExist(tx, lines);
+      const short: StockLine[] = [];
+      for (const line of byProduct(lines)) {
+        const updated = await tx.query(
+          'UPDATE stock SET reserved = reserved + $2 WHERE product_id = $1 AND on_hand - reserved >= $2',
+          [line.productId, line.quantity],
+        );
+        if (updated.rowCount === 0) short.push(line);
+      }
+      if (short.length > 0) throw await this.insufficientStock(tx, lines, short);
+
+      for (const line of lines) {
+        await tx.query(
+          'INSERT INTO reservation_lines (order_id, product_id, quantity) VALUES ($1, $2, $3)',
+          [orderId, line.productId, line.quantity],
+        );
+      }
+      return {
+        orderId,
+        status: ReservationState.RESERVED,
+        lines: [...lines],
+        expiresAt: new Date(row.expires_at),
+      };
+    });
+  }
+
+  /** Turns the reservation into a sale: stock leaves the shelf. Idempotent. */
+  async commit(orderId: string): Promise<ReservationRecord> {
+    return this.db.transaction(async (tx) => {
+      const reservation = await this.lockReservation(tx, orderId);
+      switch (reservation.status) {
+        case ReservationState.COMMITTED:
+          return reservation;
+        case ReservationState.RELEASED:
+          throw failedPrecondition(
+            `reservation of order ${orderId} was released; it cannot be committed`,
+          );
+        case ReservationState.EXPIRED: {
+          // Payment finished after the reservation expired: sell only if the stock is still there.
+          const short: StockLine[] = [];
+          for (const line of byProduct(reservation.lines)) {
+            const updated = await tx.query(
+              'UPDATE stock SET on_hand = on_hand - $2 WHERE product_id = $1 AND on_hand - reserved >= $2',
+              [line.productId, line.quantity],
+            );
+            if (updated.rowCount === 0) short.push(line);
+          }
+          if (short.length > 0) throw await this.insufficientStock(tx, reservation.lines, short);
+          break;
+        }
+        case ReservationState.RESERVED:
+          for (const line of byProduct(reservation.lines)) {
+            await tx.query(
+              'UPDATE stock SET on_hand = on_hand - $2, reserved = reserved - $2 WHERE product_id = $1',
+              [line.productId, line.quantity],
+            );
+          }
+          break;
+      }
+      await this.setStatus(tx, orderId, ReservationState.COMMITTED);
+      return { ...reservation, status: ReservationState.COMMITTED };
+    });
+  }
+
+  /** Returns reserved stock to the shelf (order cancelled). Idempotent; a sale cannot be released. */
+  async release(orderId: string): Promise<ReservationRecord> {
+    return this.db.transaction(async (tx) => {
+      const reservation = await this.lockReservation(tx, orderId);
+      if (reservation.status === ReservationState.COMMITTED) {
+        throw failedPrecondition(
+          `stock of order ${orderId} is already sold; it cannot be released`,
+        );
+      }
+      if (reservation.status !== ReservationState.RESERVED) return reservation;
+      await this.returnReservedStock(tx, reservation);
+      await this.setStatus(tx, orderId, ReservationState.RELEASED);
+      return { ...reservation, status: ReservationState.RELEASED };
+    });
+  }
+
+  /**
+   * Expires reservations whose time is up and returns their stock. Safe to run from several
+   * replicas at once (SKIP LOCKED). Returns the order ids expired.
+   */
+  async expireDue(batchSize = 100): Promise<string[]> {
+    return this.db.transaction(async (tx) => {
+      const due = await tx.query<{ order_id: string }>(
+        `SELECT order_id FROM reservations WHERE status = 'RESERVED' AND expires_at <= now()
+         ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [batchSize],
+      );
+      for (const { order_id: orderId } of due.rows) {
+        const reservation = await this.load(tx, orderId);
+        if (!reservation) continue;
+        await this.returnReservedStock(tx, reservation);
+        await this.setStatus(tx, orderId, ReservationState.EXPIRED);
+      }
+      return due.rows.map((row) => row.order_id);
+    });
+  }
+
+  /** The order's reservation, or NOT_FOUND. */
+  async get(orderId: string): Promise<ReservationRecord> {
+    const reservation = await this.load(this.db, orderId);
+    if (!reservation) throw notFound(`order ${orderId} has no stock reservation`);
+    return reservation;
+  }
+
+  private async returnReservedStock(tx: Queryable, reservation: ReservationRecord): Promise<void> {
+    for (const line of byProduct(reservation.lines)) {
+      await tx.query('UPDATE stock SET reserved = reserved - $2 WHERE product_id = $1', [
+        line.productId,
+        line.quantity,
+      ]);
+    }
+  }
+
+  private async setStatus(tx: Queryable, orderId: string, status: ReservationState): Promise<void> {
+    await tx.query('UPDATE reservations SET status = $2, updated_at = now() WHERE order_id = $1', [
+      orderId,
+      status,
+    ]);
+  }
+
+  private async lockReservation(tx: Queryable, orderId: string): Promise<ReservationRecord> {
+    const locked = await tx.query(
+      'SELECT order_id FROM reservations WHERE order_id = $1 FOR UPDATE',
+      [orderId],
+    );
+    const reservation = locked.rowCount ? await this.load(tx, orderId) : undefined;
+    if (!reservation) throw notFound(`order ${orderId} has no stock reservation`);
+    return reservation;
+  }
+
+  private async load(db: Queryable, orderId: string): Promise<ReservationRecord | undefined> {
+    const reservation = await db.query<ReservationRow>(
+      'SELECT order_id, status, expires_at FROM reservations WHERE order_id = $1',
+      [orderId],
+    );
+    const row = reservation.rows[0];
+    if (!row) return undefined;
+    const lines = await db.query<{ product_id: string; quantity: number }>(
+      'SELECT product_id, quantity FROM reservation_lines WHERE order_id = $1 ORDER BY product_id',
+      [orderId],
+    );
+    return {
+      orderId: row.order_id,
+      status: row.status,
+      lines: lines.rows.map((line) => ({
+        productId: line.product_id,
+        quantity: Number(line.quantity),
+      })),
+      expiresAt: new Date(row.expires_at),
+    };
+  }
+
+  private async assertProductsExist(tx: Queryable, lines: readonly StockLine[]): Promise<void> {
+    const ids = lines.map((line) => line.productId);
+    const found = await tx.query<{ id: string }>(
+      'SELECT id FROM products WHERE id = ANY($1::text[])',
+      [ids],
+    );
+    const known = new Set(found.rows.map((row) => row.id));
+    const unknown = ids.filter((id) => !known.has(id));
+    if (unknown.length > 0) throw notFound(`unknown product ids: ${unknown.join(', ')}`);
+  }
+
+  private async insufficientStock(
+    tx: Queryable,
+    lines: readonly StockLine[],
+    short: readonly StockLine[],
+  ): Promise<GrpcError> {
+    const available = await tx.query<{ product_id: string; available: number }>(
+      'SELECT product_id, on_hand - reserved AS available FROM stock WHERE product_id = ANY($1::text[])',
+      [short.map((line) => line.productId)],
+    );
+    const availableById = new Map(
+      available.rows.map((row) => [row.product_id, Number(row.available)]),
+    );
+    const violations: FieldViolation[] = short.map((line) => ({
+      field: `lines[${lines.findIndex((candidate) => candidate.productId === line.productId)}].quantity`,
+      description: `product ${line.productId}: requested ${line.quantity}, available ${availableById.get(line.productId) ?? 0}`,
+    }));
+    return failedPrecondition(
+      `not enough stock: ${violations.map((violation) => violation.description).join('; ')}`,
+      violations,
+    );
+  }
+}

@@ -1,0 +1,87 @@
+import { ProductServiceClient } from '@mercato/contracts/product';
+import type { Database } from '@mercato/db';
+import { createClient, type PromiseClient } from '@mercato/grpc';
+import { createTestDatabase, testInfraEnvironment } from '@mercato/harness';
+import { DATABASE, type RunningGrpcService } from '@mercato/service-kit';
+import { loadProductConfig, startProductService } from '../../src/app.js';
+
+/** The databases every behavioural suite runs against. */
+export const BACKENDS = ['pglite', 'postgres'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+/** A product service on loopback with a generated client, as other services see it. */
+export interface ProductUnderTest {
+  service: RunningGrpcService;
+  client: PromiseClient<ProductServiceClient>;
+  db: Database;
+  stop(): Promise<void>;
+}
+
+/** Starts the product service on free ports against a fresh database of the given backend. */
+export async function startProductUnderTest(
+  backend: Backend,
+  env: Record<string, string> = {},
+): Promise<ProductUnderTest> {
+  const databaseUrl =
+    backend === 'postgres' ? await createTestDatabase(requiredDatabaseUrl(), 'product') : undefined;
+  const config = loadProductConfig({
+    env: {
+      HOST: '127.0.0.1',
+      GRPC_PORT: '0',
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'error',
+      SHUTDOWN_DRAIN_DELAY: '0',
+      SHUTDOWN_TIMEOUT: '5s',
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...env,
+    },
+  });
+  const service = await startProductService(config);
+  const client = createClient(ProductServiceClient, {
+    addresses: [service.grpcAddress],
+    defaultDeadlineMs: 10_000,
+  });
+  return {
+    service,
+    client,
+    db: service.app.get<Database>(DATABASE),
+    async stop() {
+      client.close();
+      await service.close();
+    },
+  };
+}
+
+function requiredDatabaseUrl(): string {
+  const { databaseUrl } = testInfraEnvironment();
+  if (!databaseUrl)
+    throw new Error('TEST_DATABASE_URL is not set: the jest globalSetup starts PostgreSQL');
+  return databaseUrl;
+}
+
+/** Adds a product with a known stock level straight into the service's database. */
+export async function addProduct(
+  db: Database,
+  id: string,
+  onHand: number,
+  priceMinor = 1000,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO products (id, sku, name, description, category, price_minor, currency, image_url)
+     VALUES ($1, $2, $3, 'test product', 'test', $4, 'EUR', '')`,
+    [id, id.toUpperCase(), `Product ${id}`, priceMinor],
+  );
+  await db.query('INSERT INTO stock (product_id, on_hand) VALUES ($1, $2)', [id, onHand]);
+}
+
+/** on_hand and reserved of a product, read from the database. */
+export async function stockOf(
+  db: Database,
+  id: string,
+): Promise<{ onHand: number; reserved: number }> {
+  const { rows } = await db.query<{ on_hand: number; reserved: number }>(
+    'SELECT on_hand, reserved FROM stock WHERE product_id = $1',
+    [id],
+  );
+  return { onHand: Number(rows[0]?.on_hand), reserved: Number(rows[0]?.reserved) };
+}
