@@ -1,3 +1,6 @@
 import { createJestConfig } from '@mercato/jest-config';
 
-export default createJestConfig();
+export default createJestConfig({
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
+});

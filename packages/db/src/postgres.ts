@@ -1,0 +1,252 @@
+import pg from 'pg';
+import { advisoryLockKey } from './advisory-lock.js';
+import { TransactionRolledBackError } from './errors.js';
+import { Sql, setTransactionSql } from './sql.js';
+import { pgTypeParsers } from './type-parsers.js';
+import {
+  type AdvisoryLock,
+  type AdvisoryLockKey,
+  type Database,
+  type DatabaseLogger,
+  type DatabaseOptions,
+  type Queryable,
+  type QueryResult,
+  type TransactionOptions,
+} from './types.js';
+
+const DEFAULT_POOL_SIZE = 10;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
+
+type PgTarget = Pick<pg.ClientBase, 'query'>;
+
+/** `queryMode` is honoured by pg 8 but missing from its type definitions. */
+interface ExtendedQueryConfig extends pg.QueryConfig {
+  queryMode: 'extended';
+}
+
+async function runQuery<Row extends object>(
+  target: PgTarget,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<QueryResult<Row>> {
+  // Always the extended protocol, as PGlite's query() uses: one statement per call on both backends.
+  const config: ExtendedQueryConfig = { text: sql, values: [...params], queryMode: 'extended' };
+  const result = await target.query(config);
+  return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+}
+
+async function runScript(target: PgTarget, script: string): Promise<void> {
+  await target.query(script);
+}
+
+/** A transaction handle that refuses work once its transaction has ended (its client is back in the pool). */
+function openTransaction(client: pg.PoolClient): { tx: Queryable; end: () => void } {
+  let open = true;
+  const checkedClient = (): pg.PoolClient => {
+    if (!open) throw new Error('Transaction is closed');
+    return client;
+  };
+  return {
+    tx: {
+      query: async (sql, params) => runQuery(checkedClient(), sql, params),
+      exec: async (script) => runScript(checkedClient(), script),
+    },
+    end: () => {
+      open = false;
+    },
+  };
+}
+
+/** A dedicated connection holding session-level advisory locks; `lost` aborts when it ends. */
+interface LockConnection {
+  client: pg.Client;
+  lost: AbortSignal;
+}
+
+class PostgresDatabase implements Database {
+  readonly kind = 'postgres' as const;
+  readonly #pool: pg.Pool;
+  readonly #clientConfig: pg.ClientConfig;
+  readonly #logger: DatabaseLogger | undefined;
+  readonly #lockConnections = new Set<LockConnection>();
+  #closed = false;
+
+  constructor(url: string, options: DatabaseOptions) {
+    this.#logger = options.logger;
+    this.#clientConfig = {
+      connectionString: url,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+      types: pgTypeParsers(),
+      ...(options.applicationName ? { application_name: options.applicationName } : {}),
+    };
+    this.#pool = new pg.Pool({
+      ...this.#clientConfig,
+      max: options.poolSize ?? DEFAULT_POOL_SIZE,
+      idleTimeoutMillis: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    });
+    // Without a listener an idle connection dropped by the server would crash the process.
+    this.#pool.on('error', (error) => {
+      this.#logger?.warn(
+        { err: error },
+        'Idle PostgreSQL connection failed; the pool will open a new one',
+      );
+    });
+  }
+
+  query<Row extends object = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<Row>> {
+    return runQuery<Row>(this.#pool, sql, params);
+  }
+
+  exec(script: string): Promise<void> {
+    return runScript(this.#pool, script);
+  }
+
+  async transaction<T>(
+    fn: (tx: Queryable) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    const client = await this.#pool.connect();
+    let connectionError: Error | undefined;
+    // A checked-out client has no pool listener; an unhandled 'error' event would crash the process.
+    const onError = (error: Error): void => {
+      connectionError = error;
+    };
+    client.on('error', onError);
+    const { tx, end } = openTransaction(client);
+    try {
+      let result: T;
+      try {
+        await client.query('BEGIN');
+        const setTransaction = setTransactionSql(options);
+        if (setTransaction) await client.query(setTransaction);
+        result = await fn(tx);
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          connectionError ??=
+            rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        });
+        throw error;
+      }
+      // A failed COMMIT has already ended the transaction on the server, so there is nothing to roll back.
+      const commit = await client.query('COMMIT');
+      if (commit.command === 'ROLLBACK') throw new TransactionRolledBackError();
+      return result;
+    } finally {
+      end();
+      client.off('error', onError);
+      client.release(connectionError ?? false);
+    }
+  }
+
+  async tryAdvisoryLock(key: AdvisoryLockKey): Promise<AdvisoryLock | null> {
+    const lockKey = advisoryLockKey(key);
+    const connection = await this.#openLockConnection();
+    try {
+      const { rows } = await runQuery<{ locked: boolean }>(connection.client, Sql.tryAdvisoryLock, [
+        lockKey.toString(),
+      ]);
+      if (rows[0]?.locked !== true) {
+        await this.#closeLockConnection(connection);
+        return null;
+      }
+    } catch (error) {
+      await this.#closeLockConnection(connection);
+      throw error;
+    }
+    let released: Promise<void> | undefined;
+    return {
+      key: lockKey,
+      signal: connection.lost,
+      release: () => (released ??= this.#unlockAndClose(connection, lockKey)),
+    };
+  }
+
+  async withAdvisoryLock<T>(key: AdvisoryLockKey, fn: () => Promise<T>): Promise<T> {
+    const lockKey = advisoryLockKey(key);
+    const connection = await this.#openLockConnection();
+    try {
+      await runQuery(connection.client, Sql.advisoryLock, [lockKey.toString()]);
+    } catch (error) {
+      await this.#closeLockConnection(connection);
+      throw error;
+    }
+    try {
+      return await fn();
+    } finally {
+      if (connection.lost.aborted) {
+        this.#logger?.warn(
+          { lockKey: lockKey.toString() },
+          'Advisory lock connection was lost while the lock was in use',
+        );
+      }
+      await this.#unlockAndClose(connection, lockKey);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.#pool.query(Sql.ping);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(
+      [...this.#lockConnections].map((connection) => this.#closeLockConnection(connection)),
+    );
+    await this.#pool.end();
+  }
+
+  async #openLockConnection(): Promise<LockConnection> {
+    if (this.#closed) throw new Error('Database is closed');
+    const client = new pg.Client(this.#clientConfig);
+    const controller = new AbortController();
+    client.on('error', (error) => {
+      this.#logger?.warn(
+        { err: error },
+        'PostgreSQL advisory lock connection failed; its locks are released',
+      );
+      controller.abort(error);
+    });
+    client.on('end', () => controller.abort(new Error('Advisory lock connection closed')));
+    const connection = { client, lost: controller.signal };
+    this.#lockConnections.add(connection);
+    try {
+      await client.connect();
+    } catch (error) {
+      await this.#closeLockConnection(connection);
+      throw error;
+    }
+    return connection;
+  }
+
+  async #unlockAndClose(connection: LockConnection, lockKey: bigint): Promise<void> {
+    // Ending the session releases its locks anyway; the explicit unlock keeps the SQL the same as on PGlite.
+    if (!connection.lost.aborted) {
+      await runQuery(connection.client, Sql.advisoryUnlock, [lockKey.toString()]).catch(
+        (error: unknown) => {
+          this.#logger?.warn(
+            { err: error },
+            'Advisory unlock failed; closing the connection releases the lock',
+          );
+        },
+      );
+    }
+    await this.#closeLockConnection(connection);
+  }
+
+  async #closeLockConnection(connection: LockConnection): Promise<void> {
+    this.#lockConnections.delete(connection);
+    // A connection that already failed rejects end(); it is gone either way.
+    await connection.client.end().catch(() => undefined);
+  }
+}
+
+/** Opens a pg pool for `url`; connections are made on first use, so this does not fail on an unreachable server. */
+export function createPostgresDatabase(url: string, options: DatabaseOptions): Database {
+  return new PostgresDatabase(url, options);
+}
