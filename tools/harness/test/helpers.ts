@@ -1,0 +1,26 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+/** Start-up of a real broker or server (a first run also downloads Kafka through Maven). */
+export const START_TIMEOUT_MS = 10 * 60_000;
+
+/** Pids of the processes whose command line mentions `text` (a state directory, a data path). */
+export async function processesMentioning(text: string): Promise<number[]> {
+  const { stdout } = await promisify(execFile)('ps', ['-eo', 'pid=,args=']);
+  return stdout
+    .split('\n')
+    .filter((line) => line.includes(text) && !line.includes('ps -eo'))
+    .map((line) => Number.parseInt(line.trim(), 10));
+}
+
+/** Collects what a test wrote to stdout/stderr through `runEnsureCommand`. */
+export function textBuffer(): { write(text: string): boolean; text(): string } {
+  const chunks: string[] = [];
+  return {
+    write(text: string) {
+      chunks.push(text);
+      return true;
+    },
+    text: () => chunks.join(''),
+  };
+}
