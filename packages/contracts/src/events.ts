@@ -57,7 +57,8 @@ export const EVENT_TOPICS: { readonly [T in EventType]: Topic } = {
   'payment.refunded.v1': TOPICS.payments,
 };
 
-const envelopeBase = z.object({
+/** The fields every event envelope has, whatever its type. */
+export const eventEnvelopeBaseSchema = z.object({
   /** Unique event id (UUID); consumers de-duplicate on it. */
   id: z.uuid(),
   /** Producing service, e.g. "order-service". */
@@ -72,7 +73,7 @@ const envelopeBase = z.object({
 export const eventEnvelopeSchema = z.discriminatedUnion(
   'type',
   Object.entries(eventDataSchemas).map(([type, data]) =>
-    envelopeBase.extend({ type: z.literal(type), data }),
+    eventEnvelopeBaseSchema.extend({ type: z.literal(type), data }),
   ) as unknown as [
     z.ZodObject<{ type: z.ZodLiteral<EventType> }>,
     ...z.ZodObject<{ type: z.ZodLiteral<EventType> }>[],
@@ -81,7 +82,7 @@ export const eventEnvelopeSchema = z.discriminatedUnion(
 
 /** An event of a given type, envelope included. */
 export type EventEnvelope<T extends EventType = EventType> = {
-  [K in T]: z.infer<typeof envelopeBase> & { type: K; data: EventData<K> };
+  [K in T]: z.infer<typeof eventEnvelopeBaseSchema> & { type: K; data: EventData<K> };
 }[T];
 
 /** Thrown when bytes from a topic are not a valid event; carries every validation problem. */

@@ -1,3 +1,4 @@
 export * from './events.js';
 export * from './grpc.js';
 export * from './topics.js';
+export * from './asyncapi.js';
