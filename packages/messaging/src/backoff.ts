@@ -1,0 +1,34 @@
+/** Exponential backoff bounds in milliseconds: `initial` after the first failure, doubling up to `max`. */
+export interface Backoff {
+  readonly initial: number;
+  readonly max: number;
+}
+
+/** The wait after the `failures`-th consecutive failure (1-based): initial, 2×initial, 4×initial … ≤ max. */
+export function backoffDelay(backoff: Backoff, failures: number): number {
+  const exponent = Math.max(0, failures - 1);
+  // 2 ** 31 already dwarfs any sensible `max`; capping the exponent keeps the product finite.
+  return Math.min(backoff.max, backoff.initial * 2 ** Math.min(exponent, 31));
+}
+
+/** Resolves after `ms`, or as soon as `signal` aborts (never rejects; callers check `signal.aborted`). */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', finish);
+      resolve();
+    };
+    const timer = setTimeout(finish, ms);
+    signal?.addEventListener('abort', finish, { once: true });
+  });
+}
+
+/** Checks a backoff option given by a caller. */
+export function validBackoff(backoff: Backoff, name: string): Backoff {
+  if (!(backoff.initial > 0) || !(backoff.max >= backoff.initial)) {
+    throw new RangeError(`${name} needs 0 < initial <= max, got ${JSON.stringify(backoff)}`);
+  }
+  return backoff;
+}

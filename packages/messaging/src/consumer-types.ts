@@ -1,0 +1,64 @@
+import { type EventEnvelope } from '@mercato/contracts';
+import { type Database, type Queryable } from '@mercato/db';
+import { type Logger } from '@mercato/logger';
+import { type Registry } from 'prom-client';
+import { type Backoff } from './backoff.js';
+
+/** What a handler gets for one delivery of one event. */
+export interface EventContext {
+  /** The validated event envelope. */
+  event: EventEnvelope;
+  topic: string;
+  partition: number;
+  offset: string;
+  /** 1 on the first try of this delivery, 2 on the first retry … (restarts count afresh). */
+  attempt: number;
+  /** The record's headers as text (trace context, request id, event type …). */
+  headers: Readonly<Record<string, string>>;
+  /**
+   * Runs `fn` in a database transaction that also records the event in the inbox, so the state
+   * change and "processed" commit together. Throws {@link DuplicateEventError} (and rolls back)
+   * when another delivery already recorded the event. Call it at most once per attempt.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+}
+
+/** Handles one event; throwing means "try again" (or {@link PermanentEventError}: "never"). */
+export type EventHandler = (context: EventContext) => Promise<void>;
+
+/** How a consumer reads, retries and records events. */
+export interface ConsumerOptions {
+  /** Kafka consumer group, also the inbox's `consumer_group` (take it from `CONSUMER_GROUPS`). */
+  groupId: string;
+  topics: readonly string[];
+  /** The service's database: holds `processed_events` (see `MESSAGING_MIGRATIONS`). */
+  db: Database;
+  handler: EventHandler;
+  /** Attempts per delivery before the message is dead-lettered (default 5). */
+  maxAttempts?: number;
+  /** Wait between attempts, doubling from `initial` to `max` (default 500 ms … 10 s). */
+  retryBackoffMs?: Backoff;
+  logger: Logger;
+  /** Where the consumer's metrics go (default: a private registry nobody scrapes). */
+  registry?: Registry;
+  /** Event types this consumer cares about; others are skipped without a trace. Default: all. */
+  eventTypes?: readonly string[];
+  /** A new group starts at the oldest retained record (default true) or only sees new ones. */
+  fromBeginning?: boolean;
+  /** Partitions processed at the same time, each still strictly in order (default 1). */
+  partitionsConsumedConcurrently?: number;
+  /** How often consumer lag is measured for the `kafka_consumer_lag_messages` gauge (default 5 000 ms). */
+  lagIntervalMs?: number;
+  /** Kafka session timeout (default 30 000 ms): a member silent this long is removed from the group. */
+  sessionTimeoutMs?: number;
+  /** Heartbeat interval (default 3 000 ms); also the longest a retry wait goes without one. */
+  heartbeatIntervalMs?: number;
+}
+
+/** A running consumer group member. */
+export interface EventConsumer {
+  /** Checks the topics (and their `.dlq` topics) exist, joins the group and starts consuming. */
+  start(): Promise<void>;
+  /** Lets the in-flight message finish (no new retry starts), commits, leaves the group, disconnects. */
+  stop(): Promise<void>;
+}

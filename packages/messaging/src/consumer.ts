@@ -1,0 +1,243 @@
+import { deadLetterTopic, type Topic } from '@mercato/contracts';
+import { type Logger } from '@mercato/logger';
+import { type KafkaMetrics } from '@mercato/metrics';
+import {
+  type Admin,
+  type Consumer,
+  type EachMessagePayload,
+  type Kafka,
+  type RetryOptions,
+} from 'kafkajs';
+import { validBackoff } from './backoff.js';
+import { type ConsumerOptions, type EventConsumer } from './consumer-types.js';
+import { MessageProcessor } from './message-processor.js';
+import { type EventPublisher } from './publisher.js';
+
+const DEFAULTS = {
+  maxAttempts: 5,
+  retryBackoffMs: { initial: 500, max: 10_000 },
+  lagIntervalMs: 5_000,
+  sessionTimeoutMs: 30_000,
+  heartbeatIntervalMs: 3_000,
+  partitionsConsumedConcurrently: 1,
+} as const;
+
+/** What a consumer takes from the client that made it. */
+export interface ConsumerDependencies {
+  kafka: Kafka;
+  /** The client's admin connection (topic checks, lag). */
+  admin: () => Promise<Admin>;
+  /** A publisher for dead letters, owned by the consumer. */
+  createPublisher: () => EventPublisher;
+  metrics: KafkaMetrics;
+  retry: RetryOptions;
+}
+
+/**
+ * A kafkajs consumer group member running {@link MessageProcessor} on every record, one partition's
+ * records strictly in order. Offsets are committed (kafkajs auto-commit) only for records whose
+ * processing resolved — processed, skipped, duplicate or dead-lettered — so delivery is at least once.
+ */
+export class KafkaEventConsumer implements EventConsumer {
+  readonly #options: ConsumerOptions;
+  readonly #dependencies: ConsumerDependencies;
+  readonly #logger: Logger;
+  readonly #stopping = new AbortController();
+  #consumer: Consumer | undefined;
+  #deadLetters: EventPublisher | undefined;
+  #lagTimer: NodeJS.Timeout | undefined;
+  #assignment: Readonly<Record<string, readonly number[]>> = {};
+  readonly #reportedLag = new Map<string, { topic: string; partition: number }>();
+  #startup: Promise<void> | undefined;
+  #stopped: Promise<void> | undefined;
+  #measuringLag = false;
+
+  constructor(options: ConsumerOptions, dependencies: ConsumerDependencies) {
+    if (options.topics.length === 0) throw new Error('A consumer needs at least one topic');
+    const maxAttempts = options.maxAttempts ?? DEFAULTS.maxAttempts;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+      throw new RangeError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
+    }
+    validBackoff(options.retryBackoffMs ?? DEFAULTS.retryBackoffMs, 'retryBackoffMs');
+    this.#options = options;
+    this.#dependencies = dependencies;
+    this.#logger = options.logger.child({ consumerGroup: options.groupId });
+  }
+
+  start(): Promise<void> {
+    if (this.#startup || this.#stopped) {
+      return Promise.reject(new Error('A consumer can be started once'));
+    }
+    this.#startup = this.#start().catch(async (error: unknown) => {
+      // Leave nothing connected behind, so the caller may simply try again.
+      await this.#consumer?.disconnect().catch(() => undefined);
+      await this.#deadLetters?.disconnect().catch(() => undefined);
+      this.#consumer = undefined;
+      this.#deadLetters = undefined;
+      this.#startup = undefined;
+      throw error;
+    });
+    return this.#startup;
+  }
+
+  async #start(): Promise<void> {
+    const options = this.#options;
+    const { kafka, metrics, retry } = this.#dependencies;
+    await this.#checkTopicsExist();
+
+    const deadLetters = this.#dependencies.createPublisher();
+    this.#deadLetters = deadLetters;
+    await deadLetters.connect();
+
+    const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs;
+    const processor = new MessageProcessor({
+      groupId: options.groupId,
+      db: options.db,
+      handler: options.handler,
+      maxAttempts: options.maxAttempts ?? DEFAULTS.maxAttempts,
+      backoff: options.retryBackoffMs ?? DEFAULTS.retryBackoffMs,
+      eventTypes: options.eventTypes ? new Set(options.eventTypes) : undefined,
+      deadLetters,
+      metrics,
+      logger: this.#logger,
+    });
+
+    const consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs,
+      heartbeatInterval: heartbeatIntervalMs,
+      // An idle fetch waits this long for data; it also bounds how long stop() waits for one.
+      maxWaitTimeInMs: 1_000,
+      allowAutoTopicCreation: false,
+      retry: { ...retry, restartOnFailure: async () => true },
+    });
+    this.#consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#assignment = payload.memberAssignment;
+      this.#logger.info(
+        { assignment: payload.memberAssignment, isLeader: payload.isLeader },
+        'Joined the consumer group',
+      );
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.#logger.error(
+        { err: payload.error, restart: payload.restart },
+        payload.restart
+          ? 'Kafka consumer crashed; it restarts'
+          : 'Kafka consumer crashed and stopped',
+      );
+    });
+
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [...options.topics],
+      fromBeginning: options.fromBeginning ?? true,
+    });
+    const signal = this.#stopping.signal;
+    await consumer.run({
+      autoCommit: true,
+      partitionsConsumedConcurrently:
+        options.partitionsConsumedConcurrently ?? DEFAULTS.partitionsConsumedConcurrently,
+      eachMessage: async (payload: EachMessagePayload) => {
+        const { topic, partition, message } = payload;
+        await processor.process(
+          {
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key,
+            value: message.value,
+            ...(message.headers ? { headers: message.headers } : {}),
+          },
+          { heartbeat: () => payload.heartbeat(), signal, heartbeatIntervalMs },
+        );
+      },
+    });
+    this.#lagTimer = setInterval(
+      () => void this.#reportLag(),
+      options.lagIntervalMs ?? DEFAULTS.lagIntervalMs,
+    );
+    this.#lagTimer.unref();
+    this.#logger.info({ topics: options.topics }, 'Consumer started');
+  }
+
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
+    this.#stopping.abort();
+    await this.#startup?.catch(() => undefined);
+    clearInterval(this.#lagTimer);
+    // kafkajs lets the in-flight message finish, commits the resolved offsets and leaves the group.
+    await this.#consumer?.disconnect();
+    await this.#deadLetters?.disconnect();
+    for (const { topic, partition } of this.#reportedLag.values()) {
+      this.#dependencies.metrics.consumerLag.remove({
+        topic,
+        partition,
+        group: this.#options.groupId,
+      });
+    }
+    this.#reportedLag.clear();
+    if (this.#consumer) this.#logger.info('Consumer stopped');
+  }
+
+  async #checkTopicsExist(): Promise<void> {
+    const admin = await this.#dependencies.admin();
+    const existing = new Set(await admin.listTopics());
+    const needed = this.#options.topics.flatMap((topic) => [
+      topic,
+      deadLetterTopic(topic as Topic),
+    ]);
+    const missing = needed.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      throw new Error(
+        `Kafka topics ${missing.join(', ')} do not exist; create them first (MessagingClient.ensureTopics)`,
+      );
+    }
+  }
+
+  /** Lag per assigned partition: high watermark − committed offset (the log start when none). */
+  async #reportLag(): Promise<void> {
+    if (this.#measuringLag) return;
+    this.#measuringLag = true;
+    const group = this.#options.groupId;
+    const assignment = this.#assignment;
+    try {
+      const admin = await this.#dependencies.admin();
+      const topics = Object.keys(assignment);
+      const committed =
+        topics.length > 0 ? await admin.fetchOffsets({ groupId: group, topics }) : [];
+      const current = new Map<string, { topic: string; partition: number; lag: number }>();
+      for (const topic of topics) {
+        const watermarks = await admin.fetchTopicOffsets(topic);
+        const commits = committed.find((entry) => entry.topic === topic)?.partitions ?? [];
+        for (const partition of assignment[topic] ?? []) {
+          const watermark = watermarks.find((entry) => entry.partition === partition);
+          if (!watermark) continue;
+          const commit = Number(
+            commits.find((entry) => entry.partition === partition)?.offset ?? -1,
+          );
+          const position = Math.max(commit, Number(watermark.low));
+          const lag = Math.max(0, Number(watermark.high) - position);
+          current.set(`${topic}:${partition}`, { topic, partition, lag });
+        }
+      }
+      if (this.#stopping.signal.aborted) return;
+      for (const [id, position] of this.#reportedLag) {
+        if (!current.has(id)) this.#dependencies.metrics.consumerLag.remove({ ...position, group });
+      }
+      this.#reportedLag.clear();
+      for (const [id, { topic, partition, lag }] of current) {
+        this.#dependencies.metrics.setLag({ topic, partition, group }, lag);
+        this.#reportedLag.set(id, { topic, partition });
+      }
+    } catch (error) {
+      this.#logger.debug({ err: error }, 'Could not measure consumer lag');
+    } finally {
+      this.#measuringLag = false;
+    }
+  }
+}

@@ -1,0 +1,26 @@
+export { MESSAGING_MIGRATIONS } from './migrations.js';
+export { appendToOutbox, type AppendToOutboxOptions } from './outbox.js';
+export {
+  createMessagingClient,
+  KAFKA_RETRY,
+  type MessagingClient,
+  type MessagingClientOptions,
+  type TopicSpec,
+} from './client.js';
+export { type EventPublisher, type OutgoingRecord } from './publisher.js';
+export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
+export {
+  type ConsumerOptions,
+  type EventConsumer,
+  type EventContext,
+  type EventHandler,
+} from './consumer-types.js';
+export { DuplicateEventError, PermanentEventError } from './errors.js';
+export {
+  DEAD_LETTER_HEADERS,
+  EVENT_HEADERS,
+  headerText,
+  type HeaderValue,
+  type MessageHeaders,
+} from './headers.js';
+export { type Backoff } from './backoff.js';

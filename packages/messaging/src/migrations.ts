@@ -1,0 +1,51 @@
+import { type Migration } from '@mercato/db';
+
+/**
+ * The transactional outbox: a service writes an event in the same transaction as the state change
+ * it announces; the relay publishes unpublished rows to Kafka in id order and only then sets
+ * `published_at`.
+ */
+const OUTBOX: Migration = {
+  version: 1001,
+  name: 'messaging_outbox',
+  sql: `
+CREATE TABLE outbox (
+  id           bigserial   PRIMARY KEY,
+  event_id     uuid        NOT NULL UNIQUE,
+  topic        text        NOT NULL,
+  message_key  text        NOT NULL,
+  event_type   text        NOT NULL,
+  payload      jsonb       NOT NULL,
+  headers      jsonb       NOT NULL DEFAULT '{}',
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  published_at timestamptz
+);
+
+-- The relay's only read: the oldest unpublished rows. Published rows drop out of the index.
+CREATE INDEX outbox_unpublished_idx ON outbox (id) WHERE published_at IS NULL;
+`,
+};
+
+/**
+ * The inbox: one row per event a consumer group has processed, written in the same transaction as
+ * the handler's state change, so a redelivered event has no second effect.
+ */
+const PROCESSED_EVENTS: Migration = {
+  version: 1002,
+  name: 'messaging_processed_events',
+  sql: `
+CREATE TABLE processed_events (
+  consumer_group text        NOT NULL,
+  event_id       uuid        NOT NULL,
+  event_type     text        NOT NULL,
+  processed_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (consumer_group, event_id)
+);
+`,
+};
+
+/**
+ * The tables this package needs, to be applied with a service's own migrations. Versions start at
+ * 1001 so they never collide with a service's `001`…`999`.
+ */
+export const MESSAGING_MIGRATIONS: readonly Migration[] = [OUTBOX, PROCESSED_EVENTS];

@@ -1,0 +1,239 @@
+import { type AdvisoryLock, type Database } from '@mercato/db';
+import { type Logger } from '@mercato/logger';
+import { counter, gauge } from '@mercato/metrics';
+import { Registry, type Counter, type Gauge } from 'prom-client';
+import { backoffDelay, delay, validBackoff, type Backoff } from './backoff.js';
+import { EVENT_HEADERS } from './headers.js';
+import { type EventPublisher, type OutgoingRecord } from './publisher.js';
+
+/** How a relay finds its rows, publishes them and shares the work with other replicas. */
+export interface OutboxRelayOptions {
+  /** The service's database, holding the `outbox` table (see `MESSAGING_MIGRATIONS`). */
+  db: Database;
+  /** A connected publisher; the relay does not disconnect it. */
+  publisher: EventPublisher;
+  /** Advisory lock name shared by the service's replicas, e.g. `order-service:outbox-relay`. */
+  lockKey: string;
+  /** Rows published per pass (default 100). */
+  batchSize?: number;
+  /** Pause between passes that found nothing, and between attempts to become leader (default 200 ms). */
+  pollIntervalMs?: number;
+  /** Wait after a failed pass, doubling from `initial` to `max` (default 250 ms … 5 s). */
+  retryBackoffMs?: Backoff;
+  logger: Logger;
+  /** Where the relay's metrics go (default: a private registry nobody scrapes). */
+  registry?: Registry;
+}
+
+interface OutboxRow {
+  id: number;
+  topic: string;
+  message_key: string;
+  event_type: string;
+  payload: unknown;
+  headers: Record<string, string>;
+  age_seconds: number;
+}
+
+const DEFAULT_BATCH_SIZE = 100;
+const DEFAULT_POLL_INTERVAL_MS = 200;
+const DEFAULT_RETRY_BACKOFF: Backoff = { initial: 250, max: 5_000 };
+
+/**
+ * Publishes committed outbox rows to Kafka, oldest first, and marks each row published only after
+ * the broker acknowledged it. One replica relays at a time: the holder of a PostgreSQL advisory
+ * lock, which PostgreSQL releases by itself when the holder's connection dies, so a crashed leader
+ * is replaced within one poll interval. A failed publish is retried from the same row, never
+ * skipping ahead, so events with one key reach Kafka in the order they were appended.
+ *
+ * Guarantee: at least once. A crash between the broker's ack and the marking publishes a batch
+ * again, so consumers de-duplicate on the event id (the inbox does).
+ */
+export class OutboxRelay {
+  readonly #db: Database;
+  readonly #publisher: EventPublisher;
+  readonly #lockKey: string;
+  readonly #batchSize: number;
+  readonly #pollIntervalMs: number;
+  readonly #retryBackoff: Backoff;
+  readonly #logger: Logger;
+  readonly #leaderGauge: Gauge<'relay'>;
+  readonly #backlogAge: Gauge<'relay'>;
+  readonly #failures: Counter<'relay'>;
+  #lock: AdvisoryLock | undefined;
+  #stopping = new AbortController();
+  #loop: Promise<void> | undefined;
+  /** Serialises passes: `relayOnce()` from a caller never overlaps the loop's own pass. */
+  #pass: Promise<unknown> = Promise.resolve();
+  /**
+   * After a failed publish, the last id of that batch: the retry sends exactly the same rows, so
+   * the idempotent producer can recognise what the broker already wrote.
+   */
+  #retryUpToId: number | undefined;
+
+  constructor(options: OutboxRelayOptions) {
+    this.#db = options.db;
+    this.#publisher = options.publisher;
+    this.#lockKey = options.lockKey;
+    this.#batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.#pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    this.#retryBackoff = validBackoff(
+      options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF,
+      'retryBackoffMs',
+    );
+    if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1) {
+      throw new RangeError(`batchSize must be a positive integer, got ${this.#batchSize}`);
+    }
+    this.#logger = options.logger.child({ component: 'outbox-relay', relay: options.lockKey });
+    const registry = options.registry ?? new Registry();
+    this.#leaderGauge = gauge(
+      registry,
+      'outbox_relay_leader',
+      'Whether this replica holds the outbox relay lock (1) or stands by (0).',
+      ['relay'],
+    );
+    this.#backlogAge = gauge(
+      registry,
+      'outbox_relay_backlog_age_seconds',
+      'Age of the oldest unpublished outbox row seen by the last pass (0 when none).',
+      ['relay'],
+    );
+    this.#failures = counter(
+      registry,
+      'outbox_relay_failures_total',
+      'Outbox relay passes that failed (broker or database unavailable) and will be retried.',
+      ['relay'],
+    );
+    this.#leaderGauge.set({ relay: this.#lockKey }, 0);
+  }
+
+  /** Whether this instance currently holds the relay lock. */
+  get isLeader(): boolean {
+    return this.#lock !== undefined && !this.#lock.signal.aborted;
+  }
+
+  /** Starts relaying in the background (standing by while another replica leads). */
+  start(): void {
+    if (this.#loop) return;
+    this.#stopping = new AbortController();
+    this.#loop = this.#run(this.#stopping.signal);
+  }
+
+  /** Finishes the pass in flight, stops, and releases the lock so another replica takes over at once. */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    await this.#loop;
+    this.#loop = undefined;
+    await this.#pass.catch(() => undefined);
+    await this.#releaseLock();
+  }
+
+  /**
+   * One pass: becomes leader if the lock is free, publishes up to `batchSize` unpublished rows in
+   * id order and marks them. Returns the number of rows published (0 when not leader).
+   */
+  relayOnce(): Promise<number> {
+    const pass = this.#pass.catch(() => undefined).then(() => this.#relayBatch());
+    this.#pass = pass;
+    return pass;
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      let published = 0;
+      try {
+        published = await this.relayOnce();
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        this.#failures.inc({ relay: this.#lockKey });
+        const retryInMs = backoffDelay(this.#retryBackoff, failures);
+        this.#logger.warn(
+          { err: error, failures, retryInMs },
+          'Outbox relay pass failed; retrying',
+        );
+        await delay(retryInMs, signal);
+        continue;
+      }
+      // A full batch means more may be waiting: go again at once.
+      if (published < this.#batchSize) await delay(this.#pollIntervalMs, signal);
+    }
+  }
+
+  async #relayBatch(): Promise<number> {
+    const lock = await this.#leadership();
+    if (!lock) return 0;
+    const { rows } = await this.#db.query<OutboxRow>(
+      `SELECT id, topic, message_key, event_type, payload, headers,
+              extract(epoch FROM now() - created_at)::float8 AS age_seconds
+         FROM outbox
+        WHERE published_at IS NULL AND ($2::bigint IS NULL OR id <= $2::bigint)
+        ORDER BY id
+        LIMIT $1`,
+      [this.#batchSize, this.#retryUpToId ?? null],
+    );
+    const oldest = rows[0];
+    this.#backlogAge.set({ relay: this.#lockKey }, Math.max(0, oldest?.age_seconds ?? 0));
+    if (!oldest) {
+      this.#retryUpToId = undefined;
+      return 0;
+    }
+    const lastId = rows.at(-1)?.id;
+    try {
+      await this.#publisher.publish(rows.map(toRecord));
+    } catch (error) {
+      this.#retryUpToId = lastId;
+      throw error;
+    }
+    this.#retryUpToId = undefined;
+    // Marked even if the lock was lost meanwhile: the rows were acknowledged, and a new leader
+    // that published them too only adds duplicates, which consumers ignore.
+    await this.#db.query(
+      'UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL',
+      [rows.map((row) => row.id)],
+    );
+    this.#logger.debug({ count: rows.length, lastId }, 'Published outbox rows');
+    return rows.length;
+  }
+
+  /** The held lock, taking it if it is free; undefined while another replica leads. */
+  async #leadership(): Promise<AdvisoryLock | undefined> {
+    if (this.#lock?.signal.aborted) {
+      this.#logger.warn('Lost the outbox relay lock (database connection gone); standing by');
+      await this.#releaseLock();
+    }
+    if (this.#lock) return this.#lock;
+    if (this.#stopping.signal.aborted) return undefined;
+    const lock = await this.#db.tryAdvisoryLock(this.#lockKey);
+    if (!lock) return undefined;
+    this.#lock = lock;
+    this.#retryUpToId = undefined;
+    this.#leaderGauge.set({ relay: this.#lockKey }, 1);
+    this.#logger.info('Became the outbox relay leader');
+    return lock;
+  }
+
+  async #releaseLock(): Promise<void> {
+    const lock = this.#lock;
+    this.#lock = undefined;
+    this.#leaderGauge.set({ relay: this.#lockKey }, 0);
+    if (lock)
+      await lock.release().catch((error: unknown) => {
+        this.#logger.warn({ err: error }, 'Could not release the outbox relay lock');
+      });
+  }
+}
+
+function toRecord(row: OutboxRow): OutgoingRecord {
+  return {
+    topic: row.topic,
+    key: row.message_key,
+    value: Buffer.from(JSON.stringify(row.payload)),
+    headers: {
+      ...row.headers,
+      [EVENT_HEADERS.eventType]: row.event_type,
+      [EVENT_HEADERS.contentType]: 'application/json',
+    },
+  };
+}

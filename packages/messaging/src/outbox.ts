@@ -1,0 +1,38 @@
+import { EVENT_TOPICS, parseEvent, serializeEvent, type EventEnvelope } from '@mercato/contracts';
+import { type Queryable } from '@mercato/db';
+import { correlationHeadersFromLogContext } from './headers.js';
+
+/** Overrides for {@link appendToOutbox}. */
+export interface AppendToOutboxOptions {
+  /** Topic to publish to instead of the event type's own (`EVENT_TOPICS`); tests use private topics. */
+  readonly topic?: string;
+  /** Extra record headers, added to the correlation headers taken from the log context. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Writes `event` to the outbox inside the caller's transaction, so the event exists if and only if
+ * the state change it announces commits. Topic from `EVENT_TOPICS`, record key = `event.subject`;
+ * the ambient trace context and request id (from the log context) become record headers.
+ * Throws `InvalidEventError` for an event that does not match its schema: it would be poison.
+ */
+export async function appendToOutbox(
+  tx: Queryable,
+  event: EventEnvelope,
+  options: AppendToOutboxOptions = {},
+): Promise<void> {
+  const validated = parseEvent(serializeEvent(event));
+  const headers = { ...correlationHeadersFromLogContext(), ...options.headers };
+  await tx.query(
+    `INSERT INTO outbox (event_id, topic, message_key, event_type, payload, headers)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [
+      validated.id,
+      options.topic ?? EVENT_TOPICS[validated.type],
+      validated.subject,
+      validated.type,
+      JSON.stringify(validated),
+      JSON.stringify(headers),
+    ],
+  );
+}
