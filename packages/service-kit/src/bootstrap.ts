@@ -199,7 +199,7 @@ async function serveGrpcAndHttp(
         url: `${config.HOST}:${grpcPort}`,
         gracefulShutdown: true,
         maxReceiveMessageLength: config.GRPC_MAX_MESSAGE_BYTES,
-        channelOptions: { interceptors: [grpcServerMetricsInterceptor(metrics)] } as never,
+        channelOptions: { interceptors: [grpcServerMetricsInterceptor(metrics)] },
         onLoadPackageDefinition: (_definition: unknown, server: GrpcServer) => {
           grpcServer = server;
           new ReflectionService(reflectionPackageDefinition(api)).addToServer(server);

@@ -4,6 +4,7 @@ import {
   loadMigrations,
   migrate,
   type Database,
+  type Migration,
   type MigrationReport,
 } from '@mercato/db';
 import type { Health } from '@mercato/health';
@@ -18,6 +19,8 @@ export interface DatabaseModuleOptions {
   dataDir?: string;
   /** Directory of the service's `NNN_name.sql` migrations, applied at start-up. */
   migrationsDir: string;
+  /** Migrations shared packages own (e.g. the messaging outbox and inbox tables, versions 1001+). */
+  extraMigrations?: readonly Migration[];
 }
 
 class DatabaseCloser implements OnApplicationShutdown {
@@ -46,7 +49,10 @@ export class DatabaseModule {
             const db = await createDatabase({ url: options.url, dataDir: options.dataDir, logger });
             let applied: MigrationReport;
             try {
-              applied = await migrate(db, await loadMigrations(options.migrationsDir));
+              applied = await migrate(db, [
+                ...(await loadMigrations(options.migrationsDir)),
+                ...(options.extraMigrations ?? []),
+              ]);
             } catch (error) {
               // Start-up fails here, before Nest knows of the database, so nothing else would close it.
               await db.close();

@@ -1,13 +1,37 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { InterceptingCall, type Interceptor, type Metadata } from '@grpc/grpc-js';
 import { getLogContext, runWithLogContext } from '@mercato/logger';
 import { Observable } from 'rxjs';
 
 /** Metadata keys that carry correlation through gRPC calls (W3C trace context + request id). */
-export const CORRELATION_METADATA = { requestId: 'x-request-id', traceparent: 'traceparent' } as const;
+export const CORRELATION_METADATA = {
+  requestId: 'x-request-id',
+  traceparent: 'traceparent',
+} as const;
 
-const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
+const TRACEPARENT = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
+const ALL_ZEROS = /^0+$/;
+
+/**
+ * The trace and span id of a W3C traceparent header, or undefined when it is not a valid one:
+ * version ff and all-zero ids are invalid by the specification, and a caller that sends them
+ * must not have its broken trace propagated through every service behind this one.
+ */
+function parseTraceparent(
+  header: string | undefined,
+): { traceId: string; spanId: string; traceparent: string } | undefined {
+  const match = TRACEPARENT.exec(header ?? '');
+  if (!match) return undefined;
+  const [traceparent, version = '', traceId = '', spanId = ''] = match;
+  if (version === 'ff' || ALL_ZEROS.test(traceId) || ALL_ZEROS.test(spanId)) return undefined;
+  return { traceId, spanId, traceparent };
+}
 
 /** Reads request id and trace id from a call's metadata, creating a request id when absent. */
 export function correlationFromMetadata(metadata: Metadata | undefined): {
@@ -20,10 +44,9 @@ export function correlationFromMetadata(metadata: Metadata | undefined): {
     const [value] = metadata?.get(key) ?? [];
     return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : undefined;
   };
-  const trace = TRACEPARENT.exec(first(CORRELATION_METADATA.traceparent) ?? '');
   return {
     requestId: first(CORRELATION_METADATA.requestId) ?? randomUUID(),
-    ...(trace ? { traceId: trace[1], spanId: trace[2], traceparent: trace[0] } : {}),
+    ...parseTraceparent(first(CORRELATION_METADATA.traceparent)),
   };
 }
 
@@ -52,10 +75,16 @@ export function correlationClientInterceptor(): Interceptor {
     new InterceptingCall(nextCall(options), {
       start(metadata, listener, next) {
         const context = getLogContext();
-        if (typeof context?.requestId === 'string' && metadata.get(CORRELATION_METADATA.requestId).length === 0) {
+        if (
+          typeof context?.requestId === 'string' &&
+          metadata.get(CORRELATION_METADATA.requestId).length === 0
+        ) {
           metadata.set(CORRELATION_METADATA.requestId, context.requestId);
         }
-        if (typeof context?.traceparent === 'string' && metadata.get(CORRELATION_METADATA.traceparent).length === 0) {
+        if (
+          typeof context?.traceparent === 'string' &&
+          metadata.get(CORRELATION_METADATA.traceparent).length === 0
+        ) {
           metadata.set(CORRELATION_METADATA.traceparent, context.traceparent);
         }
         next(metadata, listener);

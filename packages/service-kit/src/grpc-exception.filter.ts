@@ -20,7 +20,8 @@ export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
   private toStatus(exception: unknown): Partial<StatusObject> {
     if (exception instanceof GrpcError) return exception.toStatus();
     if (isServiceError(exception)) {
-      const transient = exception.code === status.UNAVAILABLE || exception.code === status.DEADLINE_EXCEEDED;
+      const transient =
+        exception.code === status.UNAVAILABLE || exception.code === status.DEADLINE_EXCEEDED;
       this.logger.warn({ err: exception }, 'downstream gRPC call failed');
       return transient
         ? { code: status.UNAVAILABLE, details: `a dependency is unavailable: ${exception.details}` }

@@ -6,3 +6,4 @@ export * from './grpc-exception.filter.js';
 export * from './nest-logger.js';
 export * from './service-kit.constants.js';
 export * from './settings.js';
+export * from './messaging.module.js';

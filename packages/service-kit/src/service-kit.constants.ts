@@ -8,3 +8,5 @@ export const METRICS = Symbol('METRICS');
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
 /** DI token of the service's @mercato/db Database. */
 export const DATABASE = Symbol('DATABASE');
+/** DI token of the service's MessagingClient (Kafka). */
+export const MESSAGING = Symbol('MESSAGING');

@@ -1,4 +1,4 @@
-import { baseServiceSchema, integer, port, z } from '@mercato/config';
+import { baseServiceSchema, csvList, duration, integer, port, z } from '@mercato/config';
 
 /** Configuration every NestJS gRPC service shares; each service extends it. */
 export const grpcServiceSchema = baseServiceSchema.extend({
@@ -15,4 +15,25 @@ export const grpcServiceSchema = baseServiceSchema.extend({
   GRPC_MAX_MESSAGE_BYTES: integer({ min: 1024, max: 16 * 1024 * 1024 })
     .default(4 * 1024 * 1024)
     .describe('Largest gRPC request accepted; larger ones fail with RESOURCE_EXHAUSTED'),
+});
+
+/** Configuration of a service that uses Kafka; services extend their schema with it. */
+export const messagingSchema = z.object({
+  KAFKA_BROKERS: csvList()
+    .refine((brokers) => brokers.length > 0, 'at least one host:port')
+    .describe('Kafka bootstrap brokers, comma-separated host:port'),
+  KAFKA_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9._-]*$/, 'lower-case letters, digits, dots, dashes and underscores')
+    .max(64)
+    .default('')
+    .describe(
+      'Prefix of every topic and consumer group, so environments or test runs can share one cluster',
+    ),
+  OUTBOX_POLL_INTERVAL: duration()
+    .default(200)
+    .describe('How often the outbox relay looks for new events'),
+  CONSUMER_MAX_ATTEMPTS: integer({ min: 1, max: 20 })
+    .default(5)
+    .describe('Attempts per event before it is parked on the dead-letter topic'),
 });

@@ -1,0 +1,131 @@
+import {
+  Inject,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { ALL_TOPICS } from '@mercato/contracts';
+import type { Database } from '@mercato/db';
+import type { Health } from '@mercato/health';
+import type { Logger } from '@mercato/logger';
+import {
+  createMessagingClient,
+  OutboxRelay,
+  type EventConsumer,
+  type EventPublisher,
+  type MessagingClient,
+} from '@mercato/messaging';
+import type { Registry } from 'prom-client';
+import { DATABASE, HEALTH, LOGGER, MESSAGING, METRICS } from './service-kit.constants.js';
+
+/** How a service talks to Kafka. */
+export interface MessagingModuleOptions {
+  brokers: readonly string[];
+  /** Kafka client id, e.g. the service name. */
+  clientId: string;
+  /** Prefix of every topic and consumer group (KAFKA_NAMESPACE); empty for none. */
+  namespace?: string;
+  /**
+   * Run the outbox relay under this advisory-lock name: one replica publishes, the others wait
+   * (services that produce events). Omit for consumers only.
+   */
+  outboxRelayLock?: string;
+  outboxPollIntervalMs?: number;
+}
+
+/**
+ * Consumers a service starts register here, so they stop — finishing their in-flight message and
+ * committing its offset — before the relay, the Kafka client and the database close.
+ */
+export class ConsumerRegistry {
+  readonly consumers: EventConsumer[] = [];
+
+  add(consumer: EventConsumer): EventConsumer {
+    this.consumers.push(consumer);
+    return consumer;
+  }
+}
+
+// Declared before the class: its parameter decorators read it when the class is defined.
+const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+
+class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private publisher: EventPublisher | undefined;
+  private relay: OutboxRelay | undefined;
+
+  constructor(
+    @Inject(MESSAGING) private readonly client: MessagingClient,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingModuleOptions,
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(METRICS) private readonly registry: Registry,
+    private readonly consumers: ConsumerRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all(this.consumers.consumers.map((consumer) => consumer.start()));
+    if (!this.options.outboxRelayLock) return;
+    this.publisher = this.client.createPublisher();
+    await this.publisher.connect();
+    this.relay = new OutboxRelay({
+      db: this.db,
+      publisher: this.publisher,
+      lockKey: this.options.outboxRelayLock,
+      pollIntervalMs: this.options.outboxPollIntervalMs,
+      logger: this.logger,
+      registry: this.registry,
+    });
+    this.relay.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.consumers.consumers.map((consumer) => consumer.stop()));
+    await this.relay?.stop();
+    await this.publisher?.disconnect();
+    await this.client.close();
+  }
+}
+
+/**
+ * Kafka for a service: the client (topics provisioned at start-up), the outbox relay when the
+ * service produces events, and the lifecycle of the consumers its features register.
+ */
+@Module({})
+export class MessagingModule {
+  static forRoot(options: MessagingModuleOptions): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      providers: [
+        { provide: MESSAGING_OPTIONS, useValue: options },
+        {
+          provide: MESSAGING,
+          inject: [LOGGER, METRICS, HEALTH],
+          useFactory: async (
+            logger: Logger,
+            registry: Registry,
+            health: Health,
+          ): Promise<MessagingClient> => {
+            const client = createMessagingClient({
+              brokers: options.brokers,
+              clientId: options.clientId,
+              namespace: options.namespace,
+              logger,
+              registry,
+            });
+            await client.ensureTopics(ALL_TOPICS.map((topic) => ({ topic })));
+            health.registerCheck('kafka', () => client.ensureTopics([]), {
+              timeoutMs: 3_000,
+              critical: false,
+            });
+            return client;
+          },
+        },
+        ConsumerRegistry,
+        MessagingLifecycle,
+      ],
+      exports: [MESSAGING, ConsumerRegistry],
+    };
+  }
+}
