@@ -9,10 +9,10 @@ import {
   type LoadConfigOptions,
 } from '@mercato/config';
 import { DEFAULT_PORTS } from '@mercato/contracts';
-import { grpcServiceSchema } from '@mercato/service-kit';
+import { grpcServiceSchema, messagingSchema } from '@mercato/service-kit';
 
 /** Every variable the product service reads. */
-export const productConfigSchema = grpcServiceSchema.extend({
+export const productConfigSchema = grpcServiceSchema.extend(messagingSchema.shape).extend({
   GRPC_PORT: port({ allowZero: true })
     .default(DEFAULT_PORTS.product.grpc)
     .describe('Port of the gRPC server'),

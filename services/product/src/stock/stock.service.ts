@@ -10,6 +10,7 @@ export enum ReservationState {
   COMMITTED = 'COMMITTED',
   RELEASED = 'RELEASED',
   EXPIRED = 'EXPIRED',
+  RETURNED = 'RETURNED',
 }
 
 /** A quantity of one product. */
@@ -127,6 +128,10 @@ export class StockService {
           if (short.length > 0) throw await this.insufficientStock(tx, reservation.lines, short);
           break;
         }
+        case ReservationState.RETURNED:
+          throw failedPrecondition(
+            `stock of order ${orderId} was sold and returned; it cannot be committed again`,
+          );
         case ReservationState.RESERVED:
           for (const line of byProduct(reservation.lines)) {
             await tx.query(
@@ -154,6 +159,30 @@ export class StockService {
       await this.returnReservedStock(tx, reservation);
       await this.setStatus(tx, orderId, ReservationState.RELEASED);
       return { ...reservation, status: ReservationState.RELEASED };
+    });
+  }
+
+  /**
+   * Puts the stock of a refunded sale back on the shelf (nothing ships in this shop, so a refund
+   * returns the goods). Idempotent; only a sale can be returned.
+   */
+  async restock(orderId: string): Promise<ReservationRecord> {
+    return this.db.transaction(async (tx) => {
+      const reservation = await this.lockReservation(tx, orderId);
+      if (reservation.status === ReservationState.RETURNED) return reservation;
+      if (reservation.status !== ReservationState.COMMITTED) {
+        throw failedPrecondition(
+          `order ${orderId} was never sold (${reservation.status}); nothing to restock`,
+        );
+      }
+      for (const line of byProduct(reservation.lines)) {
+        await tx.query('UPDATE stock SET on_hand = on_hand + $2 WHERE product_id = $1', [
+          line.productId,
+          line.quantity,
+        ]);
+      }
+      await this.setStatus(tx, orderId, ReservationState.RETURNED);
+      return { ...reservation, status: ReservationState.RETURNED };
     });
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ProductServiceClient } from '@mercato/contracts/product';
 import type { Database } from '@mercato/db';
 import { createClient, type PromiseClient } from '@mercato/grpc';
@@ -32,6 +33,8 @@ export async function startProductUnderTest(
       LOG_LEVEL: 'error',
       SHUTDOWN_DRAIN_DELAY: '0',
       SHUTDOWN_TIMEOUT: '5s',
+      KAFKA_BROKERS: testInfraEnvironment().kafkaBrokers.join(','),
+      KAFKA_NAMESPACE: `test-${randomUUID().slice(0, 8)}.`,
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       ...env,
     },
