@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { DatabaseModule } from '@mercato/service-kit';
+import { MESSAGING_MIGRATIONS } from '@mercato/messaging';
+import { DatabaseModule, MessagingModule } from '@mercato/service-kit';
 import type { OrderConfig } from './order.config.js';
+import { SERVICE_NAME } from './order.constants.js';
 import { OrdersModule } from './orders/orders.module.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -17,6 +19,14 @@ export class AppModule {
           url: config.DATABASE_URL,
           dataDir: config.DATA_DIR,
           migrationsDir: MIGRATIONS_DIR,
+          extraMigrations: MESSAGING_MIGRATIONS,
+        }),
+        MessagingModule.forRoot({
+          brokers: config.KAFKA_BROKERS,
+          clientId: SERVICE_NAME,
+          namespace: config.KAFKA_NAMESPACE,
+          outboxRelayLock: `${SERVICE_NAME}:outbox-relay`,
+          outboxPollIntervalMs: config.OUTBOX_POLL_INTERVAL,
         }),
         OrdersModule,
       ],

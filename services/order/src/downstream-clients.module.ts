@@ -1,34 +1,37 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { GRPC_SERVICES } from '@mercato/contracts';
+import { PaymentServiceClient } from '@mercato/contracts/payment';
 import { ProductServiceClient } from '@mercato/contracts/product';
 import { createClient, type PromiseClient } from '@mercato/grpc';
 import type { Health } from '@mercato/health';
 import { grpcClientMetricsInterceptor } from '@mercato/metrics';
-import type { Registry } from 'prom-client';
 import {
   correlationClientInterceptor,
   HEALTH,
   METRICS,
   SERVICE_CONFIG,
 } from '@mercato/service-kit';
-import { PRODUCT_CLIENT } from '../order.constants.js';
-import type { OrderConfig } from '../order.config.js';
+import type { Registry } from 'prom-client';
+import { PAYMENT_CLIENT, PRODUCT_CLIENT } from './order.constants.js';
+import type { OrderConfig } from './order.config.js';
 
-class ProductClientCloser implements OnApplicationShutdown {
+class ClientsCloser implements OnApplicationShutdown {
   constructor(
-    @Inject(PRODUCT_CLIENT) private readonly client: PromiseClient<ProductServiceClient>,
+    @Inject(PRODUCT_CLIENT) private readonly product: PromiseClient<ProductServiceClient>,
+    @Inject(PAYMENT_CLIENT) private readonly payment: PromiseClient<PaymentServiceClient>,
   ) {}
 
   onApplicationShutdown(): void {
-    this.client.close();
+    this.product.close();
+    this.payment.close();
   }
 }
 
 /**
- * The client of the product service: a deadline on every call, retries for the idempotent reads
- * only, round-robin over every configured address, metrics and correlation metadata. Its
- * reachability is reported on /health/ready but is not critical: orders can still be read while
- * the product service is down.
+ * The clients of the product service (prices, stock) and the payment service (refunds): a deadline
+ * on every call, retries for idempotent reads only, round-robin over every configured address,
+ * metrics and correlation metadata. The product service's reachability shows on /health/ready but
+ * is not critical: orders can still be read while it is down.
  */
 @Module({
   providers: [
@@ -56,8 +59,19 @@ class ProductClientCloser implements OnApplicationShutdown {
         return client;
       },
     },
-    ProductClientCloser,
+    {
+      provide: PAYMENT_CLIENT,
+      inject: [SERVICE_CONFIG, METRICS],
+      useFactory: (config: OrderConfig, metrics: Registry) =>
+        createClient(PaymentServiceClient, {
+          addresses: config.PAYMENT_SERVICE_ADDRESSES,
+          defaultDeadlineMs: config.PAYMENT_CALL_TIMEOUT,
+          retry: { service: GRPC_SERVICES.payment, methods: ['GetPayment', 'RefundPayment'] },
+          interceptors: [correlationClientInterceptor(), grpcClientMetricsInterceptor(metrics)],
+        }),
+    },
+    ClientsCloser,
   ],
-  exports: [PRODUCT_CLIENT],
+  exports: [PRODUCT_CLIENT, PAYMENT_CLIENT],
 })
-export class ProductClientModule {}
+export class DownstreamClientsModule {}

@@ -9,10 +9,10 @@ import {
   type LoadConfigOptions,
 } from '@mercato/config';
 import { DEFAULT_PORTS } from '@mercato/contracts';
-import { grpcServiceSchema } from '@mercato/service-kit';
+import { grpcServiceSchema, messagingSchema } from '@mercato/service-kit';
 
 /** Every variable the order service reads. */
-export const orderConfigSchema = grpcServiceSchema.extend({
+export const orderConfigSchema = grpcServiceSchema.extend(messagingSchema.shape).extend({
   GRPC_PORT: port({ allowZero: true })
     .default(DEFAULT_PORTS.order.grpc)
     .describe('Port of the gRPC server'),
@@ -33,6 +33,12 @@ export const orderConfigSchema = grpcServiceSchema.extend({
   PRODUCT_CALL_TIMEOUT: duration()
     .default(2_000)
     .describe('Deadline of each call to the product service'),
+  PAYMENT_SERVICE_ADDRESSES: csvList()
+    .default([`127.0.0.1:${DEFAULT_PORTS.payment.grpc}`])
+    .describe('host:port of the payment service (refunds), comma-separated for round-robin'),
+  PAYMENT_CALL_TIMEOUT: duration()
+    .default(5_000)
+    .describe('Deadline of each call to the payment service'),
 });
 
 /** The order service's validated configuration. */

@@ -1,3 +1,3 @@
 import { setupTestInfra } from '@mercato/harness';
 
-export default () => setupTestInfra({ postgres: true });
+export default () => setupTestInfra({ kafka: true, postgres: true });

@@ -1,5 +1,5 @@
--- Orders, their lines, and the transactional outbox. An order and the event announcing it are
--- written in one transaction; the relay publishes outbox rows to Kafka in id order.
+-- Orders and their lines. The outbox and inbox tables come from @mercato/messaging
+-- (MESSAGING_MIGRATIONS); an order and the event announcing it are written in one transaction.
 CREATE TABLE orders (
   id              uuid PRIMARY KEY,
   customer_id     text NOT NULL,
@@ -28,17 +28,3 @@ CREATE TABLE order_lines (
   unit_price_minor bigint NOT NULL CHECK (unit_price_minor >= 0),
   PRIMARY KEY (order_id, line_no)
 );
-
-CREATE TABLE outbox (
-  id           bigserial PRIMARY KEY,
-  event_id     uuid NOT NULL UNIQUE,
-  topic        text NOT NULL,
-  message_key  text NOT NULL,
-  event_type   text NOT NULL,
-  payload      jsonb NOT NULL,
-  headers      jsonb NOT NULL DEFAULT '{}',
-  created_at   timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz
-);
-
-CREATE INDEX outbox_unpublished_idx ON outbox (id) WHERE published_at IS NULL;

@@ -1,15 +1,15 @@
 import { Module } from '@nestjs/common';
-import { OutboxRepository } from '../outbox/outbox.repository.js';
-import { ProductClientModule } from '../product-client/product-client.module.js';
+import { DownstreamClientsModule } from '../downstream-clients.module.js';
 import { OrdersGrpcController } from './orders.grpc.controller.js';
 import { OrdersRepository } from './orders.repository.js';
 import { OrdersService } from './orders.service.js';
+import { PaymentEventsConsumer } from './payment-events.consumer.js';
 
-/** Orders: the gRPC API, the use cases and their storage. */
+/** Orders: the gRPC API, the use cases, their storage, and the saga's payment results. */
 @Module({
-  imports: [ProductClientModule],
+  imports: [DownstreamClientsModule],
   controllers: [OrdersGrpcController],
-  providers: [OrdersService, OrdersRepository, OutboxRepository],
+  providers: [OrdersService, OrdersRepository, PaymentEventsConsumer],
   exports: [OrdersService],
 })
 export class OrdersModule {}

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
-import { createEvent } from '@mercato/contracts';
+import { createEvent, type EventData } from '@mercato/contracts';
+import type { PaymentServiceClient } from '@mercato/contracts/payment';
 import type { ProductServiceClient } from '@mercato/contracts/product';
-import type { Database } from '@mercato/db';
+import type { Database, Queryable } from '@mercato/db';
 import {
   fieldViolationsOf,
   GrpcError,
@@ -13,10 +14,10 @@ import {
   type PromiseClient,
 } from '@mercato/grpc';
 import type { Logger } from '@mercato/logger';
+import { appendToOutbox, PermanentEventError, type EventContext } from '@mercato/messaging';
 import { DATABASE, LOGGER } from '@mercato/service-kit';
-import { PRODUCT_CLIENT, SERVICE_NAME } from '../order.constants.js';
-import { OutboxRepository } from '../outbox/outbox.repository.js';
-import { assertTransition, OrderState } from './order-state.js';
+import { PAYMENT_CLIENT, PRODUCT_CLIENT, SERVICE_NAME } from '../order.constants.js';
+import { canTransition, OrderState } from './order-state.js';
 import { OrdersRepository, type OrderRecord } from './orders.repository.js';
 
 /** What a customer asks for. */
@@ -55,8 +56,8 @@ export class OrdersService {
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     private readonly orders: OrdersRepository,
-    private readonly outbox: OutboxRepository,
     @Inject(PRODUCT_CLIENT) private readonly products: PromiseClient<ProductServiceClient>,
+    @Inject(PAYMENT_CLIENT) private readonly payments: PromiseClient<PaymentServiceClient>,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -92,7 +93,7 @@ export class OrdersService {
     };
     const created = await this.db.transaction(async (tx) => {
       if (!(await this.orders.insert(tx, order))) return false;
-      await this.outbox.append(
+      await appendToOutbox(
         tx,
         createEvent('order.created.v1', SERVICE_NAME, {
           orderId: order.id,
@@ -135,9 +136,10 @@ export class OrdersService {
   }
 
   /**
-   * Cancels an order awaiting payment: CANCELLED and `order.cancelled.v1` in one transaction, then
-   * the reservation is released right away (the product service also releases on the event, so a
-   * failure here only delays it). Cancelling again returns the order unchanged.
+   * Cancels an order. Awaiting payment: CANCELLED and `order.cancelled.v1` in one transaction, then
+   * the reservation is released at once (the product service also releases on the event, so a
+   * failed call only delays it). Paid: refunded through the payment service, then REFUNDED and
+   * `order.refunded.v1`. Cancelling again returns the order unchanged.
    */
   async cancel(
     orderId: string,
@@ -145,28 +147,132 @@ export class OrdersService {
     reason: string,
   ): Promise<OrderRecord> {
     const order = await this.get(orderId, customerId);
-    if (order.status === OrderState.CANCELLED || order.status === OrderState.REFUNDED) return order;
-    assertTransition(order.id, order.status, OrderState.CANCELLED);
-    const cancelled = await this.db.transaction(async (tx) => {
-      if (
-        !(await this.orders.updateStatus(tx, order.id, order.status, OrderState.CANCELLED, reason))
-      )
-        return false;
-      await this.outbox.append(
-        tx,
-        createEvent('order.cancelled.v1', SERVICE_NAME, { orderId: order.id, reason }),
-      );
-      return true;
-    });
-    if (!cancelled) return this.cancel(orderId, customerId, reason);
-    await this.products.releaseStock({ orderId: order.id }).catch((error: unknown) => {
-      this.logger.warn(
-        { err: error, orderId },
-        'stock release deferred to the order.cancelled event',
-      );
-    });
+    switch (order.status) {
+      case OrderState.CANCELLED:
+      case OrderState.REFUNDED:
+        return order;
+      case OrderState.PAID: {
+        const { payment } = await this.payments
+          .refundPayment({ orderId: order.id, reason })
+          .catch((error: unknown) => {
+            throw isServiceError(error) &&
+              (error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED)
+              ? unavailable(`payment service unavailable: ${error.details}`)
+              : error;
+          });
+        await this.db.transaction((tx) =>
+          this.move(tx, order, OrderState.REFUNDED, reason, () =>
+            createEvent('order.refunded.v1', SERVICE_NAME, {
+              orderId: order.id,
+              paymentId: payment!.id,
+              amount: { amountMinor: order.totalMinor, currency: order.currency },
+            }),
+          ),
+        );
+        break;
+      }
+      case OrderState.PENDING_PAYMENT: {
+        const moved = await this.db.transaction((tx) =>
+          this.move(tx, order, OrderState.CANCELLED, reason, () =>
+            createEvent('order.cancelled.v1', SERVICE_NAME, { orderId: order.id, reason }),
+          ),
+        );
+        if (!moved) return this.cancel(orderId, customerId, reason);
+        await this.products.releaseStock({ orderId: order.id }).catch((error: unknown) => {
+          this.logger.warn(
+            { err: error, orderId },
+            'stock release deferred to the order.cancelled event',
+          );
+        });
+        break;
+      }
+    }
     this.logger.info({ orderId, reason }, 'order cancelled');
     return (await this.orders.findById(order.id))!;
+  }
+
+  /** Saga step: the payment succeeded — PAID and `order.paid.v1`; a cancelled order is refunded. */
+  async onPaymentSucceeded(
+    context: EventContext,
+    data: EventData<'payment.succeeded.v1'>,
+  ): Promise<void> {
+    const order = await this.orders.findById(data.orderId);
+    if (!order) throw new PermanentEventError(`payment for unknown order ${data.orderId}`);
+    if (order.status === OrderState.CANCELLED) {
+      // The customer cancelled while the charge was under way: give the money back.
+      await this.payments.refundPayment({
+        orderId: order.id,
+        reason: 'order_cancelled_during_payment',
+      });
+      this.logger.warn({ orderId: order.id }, 'payment arrived for a cancelled order; refunded');
+      return;
+    }
+    await context.transaction((tx) =>
+      this.move(tx, order, OrderState.PAID, '', () =>
+        createEvent('order.paid.v1', SERVICE_NAME, {
+          orderId: order.id,
+          paymentId: data.paymentId,
+          total: { amountMinor: order.totalMinor, currency: order.currency },
+        }),
+      ),
+    );
+  }
+
+  /** Saga step: the payment failed — CANCELLED with the failure code, and `order.cancelled.v1`. */
+  async onPaymentFailed(
+    context: EventContext,
+    data: EventData<'payment.failed.v1'>,
+  ): Promise<void> {
+    const order = await this.orders.findById(data.orderId);
+    if (!order) throw new PermanentEventError(`payment for unknown order ${data.orderId}`);
+    await context.transaction((tx) =>
+      this.move(tx, order, OrderState.CANCELLED, data.failureCode, () =>
+        createEvent('order.cancelled.v1', SERVICE_NAME, {
+          orderId: order.id,
+          reason: data.failureCode,
+        }),
+      ),
+    );
+  }
+
+  /** Saga step: a refund happened (also for refunds the order service did not ask for) — REFUNDED. */
+  async onPaymentRefunded(
+    context: EventContext,
+    data: EventData<'payment.refunded.v1'>,
+  ): Promise<void> {
+    const order = await this.orders.findById(data.orderId);
+    if (!order) throw new PermanentEventError(`refund for unknown order ${data.orderId}`);
+    await context.transaction((tx) =>
+      this.move(tx, order, OrderState.REFUNDED, order.statusReason || 'refunded', () =>
+        createEvent('order.refunded.v1', SERVICE_NAME, {
+          orderId: order.id,
+          paymentId: data.paymentId,
+          amount: data.amount,
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Moves the order along the state machine and records the event announcing it, in the caller's
+   * transaction. A move that already happened (a redelivered event, a concurrent cancel) or that
+   * is not allowed from the current state changes nothing and returns false.
+   */
+  private async move(
+    tx: Queryable,
+    order: OrderRecord,
+    to: OrderState,
+    reason: string,
+    event: () => ReturnType<typeof createEvent>,
+  ): Promise<boolean> {
+    if (!canTransition(order.status, to)) {
+      if (order.status !== to)
+        this.logger.warn({ orderId: order.id, from: order.status, to }, 'order transition ignored');
+      return false;
+    }
+    if (!(await this.orders.updateStatus(tx, order.id, order.status, to, reason))) return false;
+    await appendToOutbox(tx, event());
+    return true;
   }
 
   private sameRequestOrConflict(order: OrderRecord, hash: string): OrderRecord {

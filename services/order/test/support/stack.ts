@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ProductServiceClient } from '@mercato/contracts/product';
 import { OrderServiceClient } from '@mercato/contracts/order';
 import type { Database } from '@mercato/db';
@@ -44,15 +45,26 @@ export async function startOrderStack(
   backend: Backend,
   orderEnv: Record<string, string> = {},
 ): Promise<OrderStack> {
+  // Each stack gets topics and consumer groups of its own on the shared test broker.
+  const kafka = {
+    KAFKA_BROKERS: testInfraEnvironment().kafkaBrokers.join(','),
+    KAFKA_NAMESPACE: `test-${randomUUID().slice(0, 8)}.`,
+  };
   const product = await startProductService(
     loadProductConfig({
-      env: { ...COMMON_ENV, SEED_CATALOG: 'false', ...(await databaseUrl(backend, 'product')) },
+      env: {
+        ...COMMON_ENV,
+        ...kafka,
+        SEED_CATALOG: 'false',
+        ...(await databaseUrl(backend, 'product')),
+      },
     }),
   );
   const order = await startOrderService(
     loadOrderConfig({
       env: {
         ...COMMON_ENV,
+        ...kafka,
         PRODUCT_SERVICE_ADDRESSES: product.grpcAddress,
         ...(await databaseUrl(backend, 'order')),
         ...orderEnv,
