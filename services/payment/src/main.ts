@@ -1,0 +1,3 @@
+import { loadPaymentConfig, startPaymentService } from './app.js';
+
+await startPaymentService(loadPaymentConfig(), { handleSignals: true });

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { Money } from '@mercato/contracts';
+import type { Database } from '@mercato/db';
+import {
+  ProviderTimeoutError,
+  type ChargeResult,
+  type DeclineCode,
+  type PaymentProvider,
+} from './payment-provider.js';
+
+/**
+ * Test card tokens of the simulated provider (like a real provider's test mode). Anything else is
+ * an invalid token.
+ */
+export const TEST_TOKENS = {
+  success: 'tok_success',
+  declined: 'tok_declined',
+  insufficientFunds: 'tok_insufficient_funds',
+  /** Times out on the first attempt for a given idempotency key, succeeds on the retry. */
+  timeoutThenSuccess: 'tok_timeout',
+} as const;
+
+const DECLINES: Record<string, { code: DeclineCode; message: string }> = {
+  [TEST_TOKENS.declined]: { code: 'card_declined', message: 'The card was declined.' },
+  [TEST_TOKENS.insufficientFunds]: {
+    code: 'insufficient_funds',
+    message: 'The card has insufficient funds.',
+  },
+};
+
+interface LedgerRow {
+  reference: string;
+  outcome: string;
+  attempts: number;
+}
+
+/**
+ * A deterministic stand-in for a card provider, with a ledger in its own table. Charges and refunds
+ * are idempotent per key, exactly as a real provider's API promises.
+ */
+export class SimulatedPaymentProvider implements PaymentProvider {
+  constructor(private readonly db: Database) {}
+
+  async charge(request: {
+    idempotencyKey: string;
+    token: string;
+    amount: Money;
+  }): Promise<ChargeResult> {
+    const previous = await this.find(request.idempotencyKey);
+    if (previous && previous.outcome !== 'timed_out') return this.toResult(previous, request.token);
+
+    if (request.token === TEST_TOKENS.timeoutThenSuccess && !previous) {
+      await this.record(request.idempotencyKey, 'charge', 'timed_out', request.amount);
+      throw new ProviderTimeoutError();
+    }
+    const decline = DECLINES[request.token];
+    const outcome = decline
+      ? decline.code
+      : request.token === TEST_TOKENS.success || request.token === TEST_TOKENS.timeoutThenSuccess
+        ? 'succeeded'
+        : 'invalid_token';
+    const row = previous
+      ? await this.resolveTimedOut(request.idempotencyKey, outcome)
+      : await this.record(request.idempotencyKey, 'charge', outcome, request.amount);
+    return this.toResult(row, request.token);
+  }
+
+  async refund(request: {
+    idempotencyKey: string;
+    chargeReference: string;
+    amount: Money;
+  }): Promise<{ reference: string }> {
+    const previous = await this.find(request.idempotencyKey);
+    if (previous) return { reference: previous.reference };
+    return {
+      reference: (await this.record(request.idempotencyKey, 'refund', 'refunded', request.amount))
+        .reference,
+    };
+  }
+
+  private toResult(row: LedgerRow, token: string): ChargeResult {
+    if (row.outcome === 'succeeded') return { outcome: 'succeeded', reference: row.reference };
+    const decline = DECLINES[token] ?? {
+      code: 'invalid_token' as const,
+      message: 'The payment token is not valid.',
+    };
+    return { outcome: 'declined', code: decline.code, message: decline.message };
+  }
+
+  private async find(idempotencyKey: string): Promise<LedgerRow | undefined> {
+    const { rows } = await this.db.query<LedgerRow>(
+      'SELECT reference, outcome, attempts FROM simulated_provider_ledger WHERE idempotency_key = $1',
+      [idempotencyKey],
+    );
+    return rows[0];
+  }
+
+  private async record(
+    idempotencyKey: string,
+    kind: 'charge' | 'refund',
+    outcome: string,
+    amount: Money,
+  ): Promise<LedgerRow> {
+    const { rows } = await this.db.query<LedgerRow>(
+      `INSERT INTO simulated_provider_ledger (idempotency_key, kind, reference, outcome, amount_minor, currency)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (idempotency_key) DO UPDATE SET attempts = simulated_provider_ledger.attempts + 1
+       RETURNING reference, outcome, attempts`,
+      [
+        idempotencyKey,
+        kind,
+        `${kind === 'charge' ? 'ch' : 're'}_${randomUUID()}`,
+        outcome,
+        amount.amountMinor,
+        amount.currency,
+      ],
+    );
+    return rows[0]!;
+  }
+
+  private async resolveTimedOut(idempotencyKey: string, outcome: string): Promise<LedgerRow> {
+    const { rows } = await this.db.query<LedgerRow>(
+      `UPDATE simulated_provider_ledger SET outcome = $2, attempts = attempts + 1
+       WHERE idempotency_key = $1 RETURNING reference, outcome, attempts`,
+      [idempotencyKey, outcome],
+    );
+    return rows[0]!;
+  }
+}

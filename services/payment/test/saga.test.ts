@@ -1,0 +1,290 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CONSUMER_GROUPS, deadLetterTopic, TOPICS } from '@mercato/contracts';
+import { OrderServiceClient, OrderStatus, type Order } from '@mercato/contracts/order';
+import { createClient } from '@mercato/grpc';
+import { PaymentStatus } from '@mercato/contracts/payment';
+import { TEST_TOKENS } from '../src/app.js';
+import { lagOf, produceRaw, readTopic, rewindGroups } from './support/kafka.js';
+import {
+  addProduct,
+  eventually,
+  startShop,
+  startShopOrder,
+  stockOf,
+  type Shop,
+} from './support/shop.js';
+
+const TERMINAL = new Set([
+  OrderStatus.ORDER_STATUS_PAID,
+  OrderStatus.ORDER_STATUS_CANCELLED,
+  OrderStatus.ORDER_STATUS_REFUNDED,
+]);
+let keys = 0;
+
+describe('checkout saga with a real broker', () => {
+  let shop: Shop;
+
+  const place = async (
+    paymentToken: string,
+    quantity = 1,
+    productId = 'prd_lamp',
+    customerId = 'cus_saga',
+  ) =>
+    (
+      await shop.orders.createOrder({
+        customerId,
+        lines: [{ productId, quantity }],
+        idempotencyKey: `saga-${(keys += 1)}`,
+        paymentToken,
+      })
+    ).order!;
+
+  const settled = (orderId: string) =>
+    eventually(`order ${orderId} to settle`, async () => {
+      const { order } = await shop.orders.getOrder({ orderId, customerId: '' });
+      return order && TERMINAL.has(order.status) ? order : undefined;
+    });
+
+  const ledgerRows = async (orderId: string, kind: 'charge' | 'refund') => {
+    const { rows } = await shop.db.payment.query<{ attempts: number }>(
+      'SELECT attempts FROM simulated_provider_ledger WHERE idempotency_key = $1',
+      [`${kind}:${orderId}`],
+    );
+    return rows;
+  };
+
+  beforeAll(async () => {
+    shop = await startShop();
+    await addProduct(shop.db.product, 'prd_lamp', 100, 4500);
+    await addProduct(shop.db.product, 'prd_mug', 100, 1200);
+  });
+
+  afterAll(async () => {
+    await shop?.stop();
+  });
+
+  it('takes a good card to PAID and sells the stock', async () => {
+    const order = await place(TEST_TOKENS.success, 2);
+    const paid = await settled(order.id);
+    expect(paid.status).toBe(OrderStatus.ORDER_STATUS_PAID);
+    const { payment } = await shop.payments.getPayment({ orderId: order.id });
+    expect(payment).toMatchObject({
+      status: PaymentStatus.PAYMENT_STATUS_SUCCEEDED,
+      amount: { amountMinor: 9000, currency: 'EUR' },
+    });
+    await eventually('stock to be committed', async () => {
+      const stock = await stockOf(shop.db.product, 'prd_lamp');
+      return stock.onHand === 98 && stock.reserved === 0 ? stock : undefined;
+    });
+    expect(await ledgerRows(order.id, 'charge')).toHaveLength(1);
+  });
+
+  it.each([
+    [TEST_TOKENS.declined, 'card_declined'],
+    [TEST_TOKENS.insufficientFunds, 'insufficient_funds'],
+  ])('cancels an order paid with %s and puts its stock back', async (token, reason) => {
+    const before = await stockOf(shop.db.product, 'prd_mug');
+    const order = await place(token, 3, 'prd_mug');
+    const cancelled = await settled(order.id);
+    expect(cancelled).toMatchObject({
+      status: OrderStatus.ORDER_STATUS_CANCELLED,
+      statusReason: reason,
+    });
+    const { payment } = await shop.payments.getPayment({ orderId: order.id });
+    expect(payment).toMatchObject({
+      status: PaymentStatus.PAYMENT_STATUS_FAILED,
+      failureCode: reason,
+    });
+    await eventually('stock to be released', async () => {
+      const stock = await stockOf(shop.db.product, 'prd_mug');
+      return stock.reserved === before.reserved && stock.onHand === before.onHand
+        ? stock
+        : undefined;
+    });
+  });
+
+  it('retries a provider timeout with the same idempotency key and charges once', async () => {
+    const order = await place(TEST_TOKENS.timeoutThenSuccess);
+    expect((await settled(order.id)).status).toBe(OrderStatus.ORDER_STATUS_PAID);
+    const charges = await ledgerRows(order.id, 'charge');
+    expect(charges).toHaveLength(1);
+    expect(charges[0]!.attempts).toBe(2);
+  });
+
+  it('refunds a paid order once, ends REFUNDED and restocks', async () => {
+    const order = await place(TEST_TOKENS.success, 4);
+    await settled(order.id);
+    await eventually('sale to be committed', async () =>
+      (await stockOf(shop.db.product, 'prd_lamp')).reserved === 0 ? true : undefined,
+    );
+    const sold = await stockOf(shop.db.product, 'prd_lamp');
+
+    const { order: refunded } = await shop.orders.cancelOrder({
+      orderId: order.id,
+      customerId: 'cus_saga',
+      reason: 'changed_mind',
+    });
+    expect(refunded?.status).toBe(OrderStatus.ORDER_STATUS_REFUNDED);
+    const { order: again } = await shop.orders.cancelOrder({
+      orderId: order.id,
+      customerId: 'cus_saga',
+      reason: 'twice',
+    });
+    expect(again?.status).toBe(OrderStatus.ORDER_STATUS_REFUNDED);
+    expect((await shop.payments.getPayment({ orderId: order.id })).payment?.status).toBe(
+      PaymentStatus.PAYMENT_STATUS_REFUNDED,
+    );
+    expect(await ledgerRows(order.id, 'refund')).toHaveLength(1);
+    await eventually('refunded stock to return', async () =>
+      (await stockOf(shop.db.product, 'prd_lamp')).onHand === sold.onHand + 4 ? true : undefined,
+    );
+  });
+
+  it('parks poison messages on the dead-letter topic and keeps consuming', async () => {
+    const ordersTopic = `${shop.env.namespace}${TOPICS.orders}`;
+    await produceRaw(shop.env.brokers, ordersTopic, [
+      { key: 'poison-1', value: '{not json' },
+      { key: 'poison-2', value: JSON.stringify({ id: 'x', type: 'order.created.v1', data: {} }) },
+    ]);
+    const order = await place(TEST_TOKENS.success);
+    expect((await settled(order.id)).status).toBe(OrderStatus.ORDER_STATUS_PAID);
+
+    // Both consumers of `orders` (payment and product) park both records.
+    const parked = await readTopic(
+      shop.env.brokers,
+      `${shop.env.namespace}${deadLetterTopic(TOPICS.orders)}`,
+      4,
+    );
+    expect(parked.map((record) => record.key).sort()).toEqual([
+      'poison-1',
+      'poison-1',
+      'poison-2',
+      'poison-2',
+    ]);
+    const notJson = parked.find((record) => record.key === 'poison-1')!;
+    expect(notJson.value).toBe('{not json');
+    expect(notJson.headers['x-error-message']).toMatch(/not JSON/);
+    expect(notJson.headers['x-original-topic']).toBe(ordersTopic);
+  });
+
+  it('changes nothing when every event is delivered again from offset 0', async () => {
+    const snapshot = async () => ({
+      orders: (
+        await shop.db.order.query('SELECT id, status, status_reason FROM orders ORDER BY id')
+      ).rows,
+      payments: (
+        await shop.db.payment.query('SELECT order_id, status FROM payments ORDER BY order_id')
+      ).rows,
+      ledger: (
+        await shop.db.payment.query(
+          'SELECT idempotency_key, attempts FROM simulated_provider_ledger ORDER BY 1',
+        )
+      ).rows,
+      stock: (
+        await shop.db.product.query('SELECT product_id, on_hand, reserved FROM stock ORDER BY 1')
+      ).rows,
+      outbox: (await shop.db.order.query('SELECT count(*) AS n FROM outbox')).rows,
+    });
+    const groups = [
+      {
+        groupId: `${shop.env.namespace}${CONSUMER_GROUPS.payment}`,
+        topic: `${shop.env.namespace}${TOPICS.orders}`,
+      },
+      {
+        groupId: `${shop.env.namespace}${CONSUMER_GROUPS.product}`,
+        topic: `${shop.env.namespace}${TOPICS.orders}`,
+      },
+      {
+        groupId: `${shop.env.namespace}${CONSUMER_GROUPS.order}`,
+        topic: `${shop.env.namespace}${TOPICS.payments}`,
+      },
+    ];
+    await eventually('consumers to catch up', async () =>
+      (await lagOf(shop.env.brokers, groups)) === 0 ? true : undefined,
+    );
+    const before = await snapshot();
+    expect(before.orders.length).toBeGreaterThan(4);
+
+    await shop.stop();
+    await rewindGroups(shop.env.brokers, groups);
+    expect(await lagOf(shop.env.brokers, groups)).toBeGreaterThan(0);
+    shop = await startShop(shop.env);
+    await eventually(
+      'replay to finish',
+      async () => ((await lagOf(shop.env.brokers, groups)) === 0 ? true : undefined),
+      60_000,
+    );
+
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('keeps every order’s events in order with two order-service instances relaying', async () => {
+    const second = await startShopOrder({ ...shop.env, ports: { ...shop.env.ports, order: 0 } });
+    const viaSecond = createClient(OrderServiceClient, {
+      addresses: [second.grpcAddress],
+      defaultDeadlineMs: 20_000,
+    });
+    try {
+      const placed: Order[] = [];
+      for (let index = 0; index < 20; index += 1) {
+        placed.push(
+          await place(
+            index % 3 === 0 ? TEST_TOKENS.declined : TEST_TOKENS.success,
+            1,
+            'prd_mug',
+            `cus_two_${index}`,
+          ),
+        );
+      }
+      // Cancel some right away through either instance, racing the payment.
+      await Promise.all(
+        placed
+          .filter((_, index) => index % 4 === 1)
+          .map((order) =>
+            viaSecond
+              .cancelOrder({ orderId: order.id, customerId: order.customerId, reason: 'raced' })
+              .catch(() => undefined),
+          ),
+      );
+      await Promise.all(placed.map((order) => settled(order.id)));
+
+      const { rows } = await shop.db.order.query<{ message_key: string; event_type: string }>(
+        `SELECT message_key, event_type FROM outbox WHERE message_key = ANY($1::text[]) ORDER BY id`,
+        [placed.map((order) => order.id)],
+      );
+      await eventually('outbox to drain', async () => {
+        const pending = await shop.db.order.query<{ n: number }>(
+          'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL',
+        );
+        return Number(pending.rows[0]!.n) === 0 ? true : undefined;
+      });
+      const published = await readTopic(
+        shop.env.brokers,
+        `${shop.env.namespace}${TOPICS.orders}`,
+        rows.length,
+      );
+      const byKey = (entries: { key: string; type: string }[]) =>
+        entries.reduce<Record<string, string[]>>(
+          (grouped, entry) => ({
+            ...grouped,
+            [entry.key]: [...(grouped[entry.key] ?? []), entry.type],
+          }),
+          {},
+        );
+      const expected = byKey(rows.map((row) => ({ key: row.message_key, type: row.event_type })));
+      const seen = byKey(
+        published
+          .filter((record) => record.key in expected)
+          .map((record) => ({
+            key: record.key,
+            type: (JSON.parse(record.value) as { type: string }).type,
+          })),
+      );
+      expect(seen).toEqual(expected);
+      expect(Object.values(expected).every((types) => types[0] === 'order.created.v1')).toBe(true);
+    } finally {
+      viaSecond.close();
+      await second.close();
+    }
+  });
+});
