@@ -1,3 +1,4 @@
+import { exportEnvironment, loadConfig, z } from '@mercato/config';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,27 +18,28 @@ export interface HarnessEnvironment {
   readonly javaHome: string | undefined;
 }
 
-// ---------------------------------------------------------------------------------------------
-// TEMPORARY: this is the only code in @mercato/harness that touches process.env. Both functions
-// move to @mercato/config once that package can serve tools; callers keep their signatures.
-// ---------------------------------------------------------------------------------------------
+const harnessEnvironmentSchema = z.object({
+  KAFKA_BROKERS: z.string().optional(),
+  MERCATO_TEST_POSTGRES_URL: z.string().optional(),
+  TEST_DATABASE_URL: z.string().optional(),
+  MERCATO_CACHE_DIR: z.string().optional(),
+  XDG_CACHE_HOME: z.string().optional(),
+  MERCATO_HARNESS_STATE_DIR: z.string().optional(),
+  JAVA_HOME: z.string().optional(),
+});
 
-/** Reads the harness's environment variables (the one place in this package that reads process.env). */
+/** Reads the harness's environment variables through @mercato/config (the repo's only reader). */
 export function readHarnessEnvironment(): HarnessEnvironment {
-  const variable = (name: string): string | undefined => {
-    const value = process.env[name]?.trim();
-    return value ? value : undefined;
-  };
+  const env = loadConfig(harnessEnvironmentSchema, { name: 'harness' });
   const userId = process.getuid?.() ?? 'user';
   return {
-    kafkaBrokers: parseBrokerList(variable('KAFKA_BROKERS')),
-    postgresUrl: variable('MERCATO_TEST_POSTGRES_URL'),
-    testDatabaseUrl: variable('TEST_DATABASE_URL'),
+    kafkaBrokers: parseBrokerList(env.KAFKA_BROKERS),
+    postgresUrl: env.MERCATO_TEST_POSTGRES_URL,
+    testDatabaseUrl: env.TEST_DATABASE_URL,
     cacheDir:
-      variable('MERCATO_CACHE_DIR') ??
-      join(variable('XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'mercato'),
-    stateDir: variable('MERCATO_HARNESS_STATE_DIR') ?? join(tmpdir(), `mercato-harness-${userId}`),
-    javaHome: variable('JAVA_HOME'),
+      env.MERCATO_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mercato'),
+    stateDir: env.MERCATO_HARNESS_STATE_DIR ?? join(tmpdir(), `mercato-harness-${userId}`),
+    javaHome: env.JAVA_HOME,
   };
 }
 
@@ -46,9 +48,7 @@ export function exportTestEnvironment(values: {
   readonly KAFKA_BROKERS?: string;
   readonly TEST_DATABASE_URL?: string;
 }): void {
-  for (const [name, value] of Object.entries(values)) {
-    if (value !== undefined) process.env[name] = value;
-  }
+  exportEnvironment(values);
 }
 
 /** Splits a `host:port,host:port` list, ignoring blanks. */
