@@ -7,3 +7,4 @@ export * from './nest-logger.js';
 export * from './service-kit.constants.js';
 export * from './settings.js';
 export * from './messaging.module.js';
+export * from './infrastructure.js';

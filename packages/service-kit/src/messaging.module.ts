@@ -1,5 +1,6 @@
 import {
   Inject,
+  Injectable,
   Module,
   type BeforeApplicationShutdown,
   type DynamicModule,
@@ -12,12 +13,20 @@ import type { Logger } from '@mercato/logger';
 import {
   createMessagingClient,
   OutboxRelay,
+  type ConsumerOptions,
   type EventConsumer,
   type EventPublisher,
   type MessagingClient,
 } from '@mercato/messaging';
 import type { Registry } from 'prom-client';
-import { DATABASE, HEALTH, LOGGER, MESSAGING, METRICS } from './service-kit.constants.js';
+import {
+  DATABASE,
+  HEALTH,
+  LOGGER,
+  MESSAGING,
+  METRICS,
+  SERVICE_CONFIG,
+} from './service-kit.constants.js';
 
 /** How a service talks to Kafka. */
 export interface MessagingModuleOptions {
@@ -38,10 +47,32 @@ export interface MessagingModuleOptions {
  * Consumers a service starts register here, so they stop — finishing their in-flight message and
  * committing its offset — before the relay, the Kafka client and the database close.
  */
+@Injectable()
 export class ConsumerRegistry {
   readonly consumers: EventConsumer[] = [];
 
-  add(consumer: EventConsumer): EventConsumer {
+  constructor(
+    @Inject(MESSAGING) private readonly messaging: MessagingClient,
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(METRICS) private readonly registry: Registry,
+    @Inject(SERVICE_CONFIG) private readonly config: { CONSUMER_MAX_ATTEMPTS: number },
+  ) {}
+
+  /**
+   * Creates a consumer of the service's database (inbox), logger, metrics and retry settings; it
+   * starts with the application and stops before the database closes.
+   */
+  register(
+    options: Pick<ConsumerOptions, 'groupId' | 'topics' | 'eventTypes' | 'handler'>,
+  ): EventConsumer {
+    const consumer = this.messaging.createConsumer({
+      ...options,
+      db: this.db,
+      maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
+      logger: this.logger,
+      registry: this.registry,
+    });
     this.consumers.push(consumer);
     return consumer;
   }

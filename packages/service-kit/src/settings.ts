@@ -1,4 +1,7 @@
-import { baseServiceSchema, csvList, duration, integer, port, z } from '@mercato/config';
+import { baseServiceSchema, csvList, duration, integer, port, url, z } from '@mercato/config';
+import { DEFAULT_PORTS } from '@mercato/contracts';
+
+const { gateway: _gateway, ...SERVICE_PORTS } = DEFAULT_PORTS;
 
 /** Configuration every NestJS gRPC service shares; each service extends it. */
 export const grpcServiceSchema = baseServiceSchema.extend({
@@ -37,3 +40,37 @@ export const messagingSchema = z.object({
     .default(5)
     .describe('Attempts per event before it is parked on the dead-letter topic'),
 });
+
+/** Where a service keeps its data. */
+export const databaseSchema = z.object({
+  DATABASE_URL: url({ protocols: ['postgres', 'postgresql'] })
+    .optional()
+    .describe('PostgreSQL connection URL; without it the service uses embedded PGlite'),
+  DATA_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('PGlite data directory; without it data is kept in memory'),
+});
+
+/**
+ * The whole configuration schema of a NestJS service: the shared server, Kafka and database
+ * settings, its ports with their defaults from the contracts package, and its own variables.
+ */
+export function serviceConfigSchema<Shape extends z.ZodRawShape>(
+  service: keyof typeof SERVICE_PORTS,
+  shape: Shape,
+) {
+  return grpcServiceSchema
+    .extend(messagingSchema.shape)
+    .extend(databaseSchema.shape)
+    .extend({
+      GRPC_PORT: port({ allowZero: true })
+        .default(SERVICE_PORTS[service].grpc)
+        .describe('Port of the gRPC server (0: any free port)'),
+      HTTP_PORT: port({ allowZero: true })
+        .default(SERVICE_PORTS[service].http)
+        .describe('Port of /health and /metrics (0: any free port)'),
+    })
+    .extend(shape);
+}

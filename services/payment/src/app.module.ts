@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { MESSAGING_MIGRATIONS } from '@mercato/messaging';
-import { DatabaseModule, MessagingModule } from '@mercato/service-kit';
+import { serviceInfrastructure } from '@mercato/service-kit';
 import type { PaymentConfig } from './payment.config.js';
 import { SERVICE_NAME } from './payment.constants.js';
 import { PaymentsModule } from './payments/payments.module.js';
@@ -15,18 +14,11 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        DatabaseModule.forRoot({
-          url: config.DATABASE_URL,
-          dataDir: config.DATA_DIR,
+        ...serviceInfrastructure({
+          name: SERVICE_NAME,
+          config,
           migrationsDir: MIGRATIONS_DIR,
-          extraMigrations: MESSAGING_MIGRATIONS,
-        }),
-        MessagingModule.forRoot({
-          brokers: config.KAFKA_BROKERS,
-          clientId: SERVICE_NAME,
-          namespace: config.KAFKA_NAMESPACE,
-          outboxRelayLock: `${SERVICE_NAME}:outbox-relay`,
-          outboxPollIntervalMs: config.OUTBOX_POLL_INTERVAL,
+          publishesEvents: true,
         }),
         PaymentsModule,
       ],

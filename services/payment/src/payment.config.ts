@@ -2,31 +2,14 @@ import {
   csvList,
   duration,
   loadConfig,
-  port,
-  url,
-  z,
   type Config,
   type LoadConfigOptions,
 } from '@mercato/config';
 import { DEFAULT_PORTS } from '@mercato/contracts';
-import { grpcServiceSchema, messagingSchema } from '@mercato/service-kit';
+import { serviceConfigSchema } from '@mercato/service-kit';
 
 /** Every variable the payment service reads. */
-export const paymentConfigSchema = grpcServiceSchema.extend(messagingSchema.shape).extend({
-  GRPC_PORT: port({ allowZero: true })
-    .default(DEFAULT_PORTS.payment.grpc)
-    .describe('Port of the gRPC server'),
-  HTTP_PORT: port({ allowZero: true })
-    .default(DEFAULT_PORTS.payment.http)
-    .describe('Port of /health and /metrics'),
-  DATABASE_URL: url({ protocols: ['postgres', 'postgresql'] })
-    .optional()
-    .describe('PostgreSQL connection URL; without it the service uses embedded PGlite'),
-  DATA_DIR: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('PGlite data directory; without it data is kept in memory'),
+export const paymentConfigSchema = serviceConfigSchema('payment', {
   ORDER_SERVICE_ADDRESSES: csvList()
     .default([`127.0.0.1:${DEFAULT_PORTS.order.grpc}`])
     .describe('host:port of the order service, comma-separated for client-side round-robin'),

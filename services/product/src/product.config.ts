@@ -2,31 +2,14 @@ import {
   bool,
   duration,
   loadConfig,
-  port,
-  url,
   z,
   type Config,
   type LoadConfigOptions,
 } from '@mercato/config';
-import { DEFAULT_PORTS } from '@mercato/contracts';
-import { grpcServiceSchema, messagingSchema } from '@mercato/service-kit';
+import { serviceConfigSchema } from '@mercato/service-kit';
 
 /** Every variable the product service reads. */
-export const productConfigSchema = grpcServiceSchema.extend(messagingSchema.shape).extend({
-  GRPC_PORT: port({ allowZero: true })
-    .default(DEFAULT_PORTS.product.grpc)
-    .describe('Port of the gRPC server'),
-  HTTP_PORT: port({ allowZero: true })
-    .default(DEFAULT_PORTS.product.http)
-    .describe('Port of /health and /metrics'),
-  DATABASE_URL: url({ protocols: ['postgres', 'postgresql'] })
-    .optional()
-    .describe('PostgreSQL connection URL; without it the service uses embedded PGlite'),
-  DATA_DIR: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('PGlite data directory; without it data is kept in memory'),
+export const productConfigSchema = serviceConfigSchema('product', {
   RESERVATION_TTL: duration()
     .default(15 * 60_000)
     .describe('How long reserved stock waits for payment before it returns to the shelf'),

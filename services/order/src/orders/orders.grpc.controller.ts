@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { z } from 'zod';
-import { invalidArgument, parseRequest } from '@mercato/grpc';
+import { decodePageToken, encodePageToken, parseRequest } from '@mercato/grpc';
 import {
   OrderStatus,
   type CancelOrderResponse,
@@ -62,21 +62,6 @@ const listOrdersRequest = z.object({
   pageToken: z.string().max(200),
 });
 const cancelOrderRequest = getOrderRequest.extend({ reason: z.string().max(200) });
-
-const encodePageToken = (offset: number) =>
-  Buffer.from(JSON.stringify({ offset })).toString('base64url');
-function decodePageToken(token: string): number {
-  if (!token) return 0;
-  try {
-    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString()) as {
-      offset: unknown;
-    };
-    if (Number.isInteger(offset) && (offset as number) >= 0) return offset as number;
-  } catch {
-    // falls through to the error below
-  }
-  throw invalidArgument([{ field: 'page_token', description: 'is not a token this API issued' }]);
-}
 
 /** The stored order as the mercato.order.v1.Order message. */
 export const toOrderMessage = (order: OrderRecord): Order => ({

@@ -1,3 +1,4 @@
+export { addProduct } from '@mercato/product-service/testing';
 import { randomUUID } from 'node:crypto';
 import { ProductServiceClient } from '@mercato/contracts/product';
 import { OrderServiceClient } from '@mercato/contracts/order';
@@ -93,21 +94,6 @@ export async function startOrderStack(
       await product.close().catch(() => undefined);
     },
   };
-}
-
-/** Adds a product with a known price and stock level straight into the product database. */
-export async function addProduct(
-  db: Database,
-  id: string,
-  onHand: number,
-  priceMinor = 1000,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO products (id, sku, name, description, category, price_minor, currency, image_url)
-     VALUES ($1, $2, $3, 'test product', 'test', $4, 'EUR', '')`,
-    [id, id.toUpperCase(), `Product ${id}`, priceMinor],
-  );
-  await db.query('INSERT INTO stock (product_id, on_hand) VALUES ($1, $2)', [id, onHand]);
 }
 
 /** The number of rows of a table matching an optional condition. */

@@ -1,3 +1,4 @@
+export { addProduct, stockOf } from '@mercato/product-service/testing';
 import { randomUUID } from 'node:crypto';
 import { OrderServiceClient } from '@mercato/contracts/order';
 import { PaymentServiceClient } from '@mercato/contracts/payment';
@@ -139,33 +140,6 @@ export async function startShop(env?: ShopEnvironment): Promise<Shop> {
       for (const service of [payment, order, product]) await service.close().catch(() => undefined);
     },
   };
-}
-
-/** Adds a product with a known price and stock level straight into the product database. */
-export async function addProduct(
-  db: Database,
-  id: string,
-  onHand: number,
-  priceMinor = 1000,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO products (id, sku, name, description, category, price_minor, currency, image_url)
-     VALUES ($1, $2, $3, 'test product', 'test', $4, 'EUR', '')`,
-    [id, id.toUpperCase(), `Product ${id}`, priceMinor],
-  );
-  await db.query('INSERT INTO stock (product_id, on_hand) VALUES ($1, $2)', [id, onHand]);
-}
-
-/** on_hand and reserved of a product. */
-export async function stockOf(
-  db: Database,
-  id: string,
-): Promise<{ onHand: number; reserved: number }> {
-  const { rows } = await db.query<{ on_hand: number; reserved: number }>(
-    'SELECT on_hand, reserved FROM stock WHERE product_id = $1',
-    [id],
-  );
-  return { onHand: Number(rows[0]?.on_hand), reserved: Number(rows[0]?.reserved) };
 }
 
 /** Polls until `check` returns a value (not undefined) or the time is up; then fails with `what`. */

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { z } from 'zod';
-import { invalidArgument, notFound, parseRequest } from '@mercato/grpc';
+import { decodePageToken, encodePageToken, notFound, parseRequest } from '@mercato/grpc';
 import type {
   GetProductResponse,
   GetProductsResponse,
@@ -27,22 +27,6 @@ const getProductRequest = z.object({ id: productId });
 const getProductsRequest = z.object({
   ids: z.array(productId).min(1, 'at least one id').max(MAX_PAGE_SIZE),
 });
-
-/** Page tokens are opaque to clients: base64url of the next offset. */
-const encodePageToken = (offset: number) =>
-  Buffer.from(JSON.stringify({ offset })).toString('base64url');
-function decodePageToken(token: string): number {
-  if (!token) return 0;
-  try {
-    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString()) as {
-      offset: unknown;
-    };
-    if (Number.isInteger(offset) && (offset as number) >= 0) return offset as number;
-  } catch {
-    // falls through to the error below
-  }
-  throw invalidArgument([{ field: 'page_token', description: 'is not a token this API issued' }]);
-}
 
 /** The catalog record as the mercato.product.v1.Product message. */
 export const toProductMessage = (record: ProductRecord): Product => ({

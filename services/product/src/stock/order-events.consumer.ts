@@ -1,20 +1,10 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
 import { CONSUMER_GROUPS, TOPICS } from '@mercato/contracts';
-import type { Database } from '@mercato/db';
 import { GrpcError } from '@mercato/grpc';
 import type { Logger } from '@mercato/logger';
-import { PermanentEventError, type MessagingClient } from '@mercato/messaging';
-import {
-  ConsumerRegistry,
-  DATABASE,
-  LOGGER,
-  MESSAGING,
-  METRICS,
-  SERVICE_CONFIG,
-} from '@mercato/service-kit';
-import type { Registry } from 'prom-client';
-import type { ProductConfig } from '../product.config.js';
+import { PermanentEventError } from '@mercato/messaging';
+import { ConsumerRegistry, LOGGER } from '@mercato/service-kit';
 import { StockService, type ReservationRecord } from './stock.service.js';
 
 /**
@@ -25,37 +15,27 @@ import { StockService, type ReservationRecord } from './stock.service.js';
 @Injectable()
 export class OrderEventsConsumer implements OnModuleInit {
   constructor(
-    @Inject(MESSAGING) private readonly messaging: MessagingClient,
-    private readonly registry: ConsumerRegistry,
+    private readonly consumers: ConsumerRegistry,
     private readonly stock: StockService,
-    @Inject(DATABASE) private readonly db: Database,
-    @Inject(SERVICE_CONFIG) private readonly config: ProductConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS) private readonly metrics: Registry,
   ) {}
 
   onModuleInit(): void {
-    this.registry.add(
-      this.messaging.createConsumer({
-        groupId: CONSUMER_GROUPS.product,
-        topics: [TOPICS.orders],
-        eventTypes: ['order.paid.v1', 'order.cancelled.v1', 'order.refunded.v1'],
-        db: this.db,
-        maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
-        logger: this.logger,
-        registry: this.metrics,
-        handler: async ({ event }) => {
-          switch (event.type) {
-            case 'order.paid.v1':
-              return this.apply(() => this.stock.commit(event.subject));
-            case 'order.cancelled.v1':
-              return this.apply(() => this.stock.release(event.subject), { missingIsDone: true });
-            case 'order.refunded.v1':
-              return this.apply(() => this.stock.restock(event.subject));
-          }
-        },
-      }),
-    );
+    this.consumers.register({
+      groupId: CONSUMER_GROUPS.product,
+      topics: [TOPICS.orders],
+      eventTypes: ['order.paid.v1', 'order.cancelled.v1', 'order.refunded.v1'],
+      handler: async ({ event }) => {
+        switch (event.type) {
+          case 'order.paid.v1':
+            return this.apply(() => this.stock.commit(event.subject));
+          case 'order.cancelled.v1':
+            return this.apply(() => this.stock.release(event.subject), { missingIsDone: true });
+          case 'order.refunded.v1':
+            return this.apply(() => this.stock.restock(event.subject));
+        }
+      },
+    });
   }
 
   /**

@@ -1,3 +1,4 @@
+export { addProduct, stockOf } from '../../src/testing.js';
 import { randomUUID } from 'node:crypto';
 import { ProductServiceClient } from '@mercato/contracts/product';
 import type { Database } from '@mercato/db';
@@ -60,31 +61,4 @@ function requiredDatabaseUrl(): string {
   if (!databaseUrl)
     throw new Error('TEST_DATABASE_URL is not set: the jest globalSetup starts PostgreSQL');
   return databaseUrl;
-}
-
-/** Adds a product with a known stock level straight into the service's database. */
-export async function addProduct(
-  db: Database,
-  id: string,
-  onHand: number,
-  priceMinor = 1000,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO products (id, sku, name, description, category, price_minor, currency, image_url)
-     VALUES ($1, $2, $3, 'test product', 'test', $4, 'EUR', '')`,
-    [id, id.toUpperCase(), `Product ${id}`, priceMinor],
-  );
-  await db.query('INSERT INTO stock (product_id, on_hand) VALUES ($1, $2)', [id, onHand]);
-}
-
-/** on_hand and reserved of a product, read from the database. */
-export async function stockOf(
-  db: Database,
-  id: string,
-): Promise<{ onHand: number; reserved: number }> {
-  const { rows } = await db.query<{ on_hand: number; reserved: number }>(
-    'SELECT on_hand, reserved FROM stock WHERE product_id = $1',
-    [id],
-  );
-  return { onHand: Number(rows[0]?.on_hand), reserved: Number(rows[0]?.reserved) };
 }
