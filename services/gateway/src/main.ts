@@ -1,3 +1,0 @@
-import { loadGatewayConfig, startGateway } from './server.js';
-
-await startGateway(loadGatewayConfig(), { handleSignals: true });

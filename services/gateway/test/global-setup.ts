@@ -1,3 +1,0 @@
-import { setupTestInfra } from '@mercato/harness';
-
-export default () => setupTestInfra({ kafka: true, postgres: true });

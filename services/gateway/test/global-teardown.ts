@@ -1,3 +1,0 @@
-import { teardownTestInfra } from '@mercato/harness';
-
-export default () => teardownTestInfra();
