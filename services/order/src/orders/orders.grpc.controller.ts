@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { z } from 'zod';
+import { lineItemsSchema } from '@mercato/contracts';
 import { decodePageToken, encodePageToken, parseRequest } from '@mercato/grpc';
 import {
   OrderStatus,
@@ -23,32 +24,7 @@ const id = z.string().min(1, 'must not be empty').max(128);
 
 const createOrderRequest = z.object({
   customerId: id,
-  lines: z
-    .array(
-      z.object({
-        productId: id,
-        quantity: z
-          .number()
-          .int()
-          .min(1, 'must be at least 1')
-          .max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`),
-      }),
-    )
-    .min(1, 'at least one line')
-    .max(MAX_LINES, `at most ${MAX_LINES} lines`)
-    .superRefine((lines, context) => {
-      const seen = new Set<string>();
-      lines.forEach((line, index) => {
-        if (seen.has(line.productId)) {
-          context.addIssue({
-            code: 'custom',
-            path: [index, 'productId'],
-            message: 'appears in more than one line',
-          });
-        }
-        seen.add(line.productId);
-      });
-    }),
+  lines: lineItemsSchema({ maxLines: MAX_LINES, maxQuantity: MAX_QUANTITY }),
   idempotencyKey: z.string().min(1, 'must not be empty').max(128),
   paymentToken: z.string().min(1, 'must not be empty').max(256),
 });

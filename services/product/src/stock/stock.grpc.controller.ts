@@ -2,6 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { z } from 'zod';
 import { parseRequest } from '@mercato/grpc';
+import { lineItemsSchema } from '@mercato/contracts';
 import {
   ReservationStatus,
   type CommitStockResponse,
@@ -22,32 +23,7 @@ const orderId = z.string().min(1, 'must not be empty').max(128);
 
 const reserveStockRequest = z.object({
   orderId,
-  lines: z
-    .array(
-      z.object({
-        productId: z.string().min(1, 'must not be empty').max(128),
-        quantity: z
-          .number()
-          .int()
-          .min(1, 'must be at least 1')
-          .max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`),
-      }),
-    )
-    .min(1, 'at least one line')
-    .max(MAX_LINES, `at most ${MAX_LINES} lines`)
-    .superRefine((lines, context) => {
-      const seen = new Set<string>();
-      lines.forEach((line, index) => {
-        if (seen.has(line.productId)) {
-          context.addIssue({
-            code: 'custom',
-            path: [index, 'productId'],
-            message: 'appears in more than one line',
-          });
-        }
-        seen.add(line.productId);
-      });
-    }),
+  lines: lineItemsSchema({ maxLines: MAX_LINES, maxQuantity: MAX_QUANTITY }),
 });
 const orderOnlyRequest = z.object({ orderId });
 
