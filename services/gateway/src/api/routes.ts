@@ -1,0 +1,299 @@
+import { randomUUID } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { isServiceError } from '@mercato/grpc';
+import type { Order } from '@mercato/contracts/order';
+import type { Payment } from '@mercato/contracts/payment';
+import type { Product } from '@mercato/contracts/product';
+import type { Money } from '@mercato/contracts/common';
+import type { z } from 'zod';
+import type { TokenService } from '../auth.js';
+import type { Backends } from '../backends/backends.js';
+import { HttpProblem } from '../problem.js';
+import { API_PREFIX, defineRoute, type RouteDefinition } from './route-registry.js';
+import {
+  categoryList,
+  createOrderBody,
+  idempotencyHeaders,
+  listOrdersQuery,
+  listProductsQuery,
+  ORDER_STATUSES,
+  orderPage,
+  orderParams,
+  orderSchema,
+  PAYMENT_STATUSES,
+  paymentSchema,
+  productPage,
+  productParams,
+  productSchema,
+  tokenRequest,
+  tokenResponse,
+} from './schemas.js';
+
+const money = (value: Money | undefined) => ({
+  amountMinor: value?.amountMinor ?? 0,
+  currency: value?.currency ?? '',
+});
+
+const toProduct = (product: Product): z.input<typeof productSchema> => ({
+  id: product.id,
+  sku: product.sku,
+  name: product.name,
+  description: product.description,
+  category: product.category,
+  price: money(product.price),
+  imageUrl: product.imageUrl,
+  stockAvailable: product.stockAvailable,
+});
+
+/** A proto enum name without its prefix, checked against the statuses the API documents. */
+function enumValue<const T extends readonly string[]>(
+  value: string,
+  prefix: string,
+  allowed: T,
+): T[number] {
+  const name = value.startsWith(prefix) ? value.slice(prefix.length) : value;
+  if (!allowed.includes(name)) throw new Error(`unexpected status ${value} from a backend`);
+  return name;
+}
+
+const toOrder = (order: Order): z.input<typeof orderSchema> => ({
+  id: order.id,
+  customerId: order.customerId,
+  status: enumValue(order.status, 'ORDER_STATUS_', ORDER_STATUSES),
+  statusReason: order.statusReason,
+  lines: order.lines.map((line) => ({
+    productId: line.productId,
+    sku: line.sku,
+    name: line.name,
+    quantity: line.quantity,
+    unitPrice: money(line.unitPrice),
+    lineTotal: money(line.lineTotal),
+  })),
+  total: money(order.total),
+  createdAt: order.createdAt,
+  updatedAt: order.updatedAt,
+});
+
+const toPayment = (payment: Payment): z.input<typeof paymentSchema> => ({
+  id: payment.id,
+  orderId: payment.orderId,
+  status: enumValue(payment.status, 'PAYMENT_STATUS_', PAYMENT_STATUSES),
+  amount: money(payment.amount),
+  failureCode: payment.failureCode,
+  createdAt: payment.createdAt,
+  updatedAt: payment.updatedAt,
+});
+
+function present<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`a backend answered without ${what}`);
+  return value;
+}
+
+/** Every operation of the public API, in the order the OpenAPI document lists them. */
+export function apiRoutes(backends: Backends, tokens: TokenService): RouteDefinition[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/auth/token',
+      operationId: 'createToken',
+      summary: 'Get an access token for a demo customer or a new guest',
+      tags: ['auth'],
+      auth: false,
+      body: tokenRequest,
+      response: { status: 200, description: 'An access token', schema: tokenResponse },
+      errors: [],
+      async handle({ body }) {
+        const token =
+          body.kind === 'customer'
+            ? await tokens.issue(body.customerId, 'customer')
+            : await tokens.issue(`guest-${randomUUID()}`, 'guest');
+        return { body: token, headers: { 'Cache-Control': 'no-store' } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/products',
+      operationId: 'listProducts',
+      summary: 'List products, optionally by category or search text',
+      tags: ['catalog'],
+      auth: false,
+      query: listProductsQuery,
+      response: { status: 200, description: 'A page of products', schema: productPage },
+      errors: [],
+      async handle({ query }) {
+        const page = await backends.product.call((client) =>
+          client.listProducts({
+            pageSize: query.pageSize ?? 0,
+            pageToken: query.pageToken ?? '',
+            category: query.category ?? '',
+            query: query.q ?? '',
+          }),
+        );
+        return {
+          body: {
+            products: page.products.map(toProduct),
+            nextPageToken: page.nextPageToken || null,
+            totalSize: page.totalSize,
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/products/{productId}',
+      operationId: 'getProduct',
+      summary: 'Get one product',
+      tags: ['catalog'],
+      auth: false,
+      params: productParams,
+      response: { status: 200, description: 'The product', schema: productSchema },
+      errors: [404],
+      async handle({ params }) {
+        const { product } = await backends.product.call((client) =>
+          client.getProduct({ id: params.productId }),
+        );
+        return { body: toProduct(present(product, 'a product')) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/categories',
+      operationId: 'listCategories',
+      summary: 'List the categories that have products',
+      tags: ['catalog'],
+      auth: false,
+      response: { status: 200, description: 'The categories', schema: categoryList },
+      errors: [],
+      async handle() {
+        const { categories } = await backends.product.call((client) => client.listCategories({}));
+        return {
+          body: {
+            categories: categories.map(({ name, productCount }) => ({ name, productCount })),
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/orders',
+      operationId: 'createOrder',
+      summary:
+        'Place an order; payment runs asynchronously (poll the order until PAID or CANCELLED)',
+      tags: ['orders'],
+      auth: true,
+      headers: idempotencyHeaders,
+      body: createOrderBody,
+      response: {
+        status: 201,
+        description: 'The order, PENDING_PAYMENT (or as it is now, when the key was used before)',
+        schema: orderSchema,
+        headers: { Location: 'URL of the order' },
+      },
+      errors: [409],
+      async handle({ headers, body, principal }) {
+        const { order } = await backends.order.call((client) =>
+          client.createOrder({
+            customerId: principal.customerId,
+            lines: body.lines,
+            idempotencyKey: headers['Idempotency-Key'],
+            paymentToken: body.paymentToken,
+          }),
+        );
+        const created = toOrder(present(order, 'an order'));
+        return { body: created, headers: { Location: `${API_PREFIX}/orders/${created.id}` } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/orders',
+      operationId: 'listOrders',
+      summary: "List the caller's orders, newest first",
+      tags: ['orders'],
+      auth: true,
+      query: listOrdersQuery,
+      response: { status: 200, description: 'A page of orders', schema: orderPage },
+      errors: [],
+      async handle({ query, principal }) {
+        const page = await backends.order.call((client) =>
+          client.listOrders({
+            customerId: principal.customerId,
+            pageSize: query.pageSize ?? 0,
+            pageToken: query.pageToken ?? '',
+          }),
+        );
+        return {
+          body: { orders: page.orders.map(toOrder), nextPageToken: page.nextPageToken || null },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/orders/{orderId}',
+      operationId: 'getOrder',
+      summary: 'Get one of your orders',
+      tags: ['orders'],
+      auth: true,
+      params: orderParams,
+      response: { status: 200, description: 'The order', schema: orderSchema },
+      errors: [404],
+      async handle({ params, principal }) {
+        const { order } = await backends.order.call((client) =>
+          client.getOrder({ orderId: params.orderId, customerId: principal.customerId }),
+        );
+        return { body: toOrder(present(order, 'an order')) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/orders/{orderId}/cancel',
+      operationId: 'cancelOrder',
+      summary: 'Cancel one of your orders (a paid order is refunded)',
+      tags: ['orders'],
+      auth: true,
+      params: orderParams,
+      response: {
+        status: 200,
+        description: 'The order, CANCELLED or REFUNDED',
+        schema: orderSchema,
+      },
+      errors: [404, 409],
+      async handle({ params, principal }) {
+        const { order } = await backends.order.call((client) =>
+          client.cancelOrder({
+            orderId: params.orderId,
+            customerId: principal.customerId,
+            reason: 'cancelled_by_customer',
+          }),
+        );
+        return { body: toOrder(present(order, 'an order')) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/orders/{orderId}/payment',
+      operationId: 'getOrderPayment',
+      summary: 'Get the payment of one of your orders',
+      tags: ['orders'],
+      auth: true,
+      params: orderParams,
+      response: { status: 200, description: 'The payment', schema: paymentSchema },
+      errors: [404],
+      async handle({ params, principal }) {
+        // The payment service does not know customers' rights; ownership is proven on the order.
+        await backends.order.call((client) =>
+          client.getOrder({ orderId: params.orderId, customerId: principal.customerId }),
+        );
+        try {
+          const { payment } = await backends.payment.call((client) =>
+            client.getPayment({ orderId: params.orderId }),
+          );
+          return { body: toPayment(present(payment, 'a payment')) };
+        } catch (error) {
+          if (isServiceError(error) && error.code === status.NOT_FOUND)
+            throw new HttpProblem('not-found', 'the order has no payment yet');
+          throw error;
+        }
+      },
+    }),
+  ];
+}

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { GatewayConfig } from './gateway.config.js';
+import { HttpProblem } from './problem.js';
+
+/** Customers a demo token can be issued for (there is no sign-up in Mercato). */
+export const DEMO_CUSTOMERS = ['demo-alice', 'demo-bob', 'demo-carol'] as const;
+
+/** Whether a token was issued to a demo customer or to an anonymous guest. */
+export type PrincipalKind = 'customer' | 'guest';
+
+/** Who is calling, as proven by a verified access token. */
+export interface Principal {
+  /** The token's `sub`: the only source of the customer id of a request. */
+  customerId: string;
+  kind: PrincipalKind;
+}
+
+/** An issued access token. */
+export interface IssuedToken {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  customerId: string;
+}
+
+type TokenSettings = Pick<GatewayConfig, 'JWT_SECRET' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_TTL'>;
+
+// Pinned: a token naming any other algorithm (`none`, RS256 with the secret as a public key…)
+// is rejected before its signature is looked at.
+const ALGORITHM = 'HS256';
+
+/** Issues and verifies the gateway's access tokens (JWT, HS256). */
+export class TokenService {
+  readonly #key: Uint8Array;
+
+  constructor(private readonly settings: TokenSettings) {
+    this.#key = new TextEncoder().encode(settings.JWT_SECRET);
+  }
+
+  /** Signs a token for a customer or guest. */
+  async issue(customerId: string, kind: PrincipalKind): Promise<IssuedToken> {
+    const expiresIn = Math.floor(this.settings.JWT_TTL / 1000);
+    const accessToken = await new SignJWT({ kind })
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setSubject(customerId)
+      .setIssuer(this.settings.JWT_ISSUER)
+      .setAudience(this.settings.JWT_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(`${expiresIn}s`)
+      .setJti(randomUUID())
+      .sign(this.#key);
+    return { accessToken, tokenType: 'Bearer', expiresIn, customerId };
+  }
+
+  /** Verifies signature, algorithm, expiry, issuer and audience; throws a 401 problem otherwise. */
+  async verify(token: string): Promise<Principal> {
+    try {
+      const { payload } = await jwtVerify(token, this.#key, {
+        algorithms: [ALGORITHM],
+        issuer: this.settings.JWT_ISSUER,
+        audience: this.settings.JWT_AUDIENCE,
+        requiredClaims: ['sub', 'exp'],
+      });
+      const kind = payload.kind === 'customer' ? 'customer' : 'guest';
+      return { customerId: payload.sub!, kind };
+    } catch (error) {
+      const reason =
+        error instanceof joseErrors.JWTExpired
+          ? 'the access token has expired'
+          : 'the access token is not valid';
+      throw unauthenticated(reason, 'invalid_token');
+    }
+  }
+}
+
+function unauthenticated(detail: string, error?: string): HttpProblem {
+  return new HttpProblem('unauthenticated', detail, {
+    headers: { 'WWW-Authenticate': error ? `Bearer error="${error}"` : 'Bearer' },
+  });
+}
+
+/** The bearer token of an Authorization header, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+([\w.~+/-]+=*)\s*$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/**
+ * Verifies the bearer token when there is one and puts the principal in `res.locals.principal`;
+ * an invalid token is remembered, not rejected, so public routes stay public. Routes that need a
+ * principal call {@link requirePrincipal}.
+ */
+export function authenticate(tokens: TokenService): RequestHandler {
+  return async (req, res, next) => {
+    const token = bearerToken(req.get('authorization'));
+    if (token === undefined) {
+      if (req.get('authorization') !== undefined)
+        res.locals.authProblem = unauthenticated(
+          'the Authorization header must be "Bearer <token>"',
+          'invalid_request',
+        );
+      next();
+      return;
+    }
+    try {
+      res.locals.principal = await tokens.verify(token);
+    } catch (error) {
+      res.locals.authProblem = error;
+    }
+    next();
+  };
+}
+
+/** The verified caller of a request, or a 401 problem. */
+export function requirePrincipal(locals: Record<string, unknown>): Principal {
+  if (locals.principal) return locals.principal as Principal;
+  if (locals.authProblem instanceof HttpProblem) throw locals.authProblem;
+  throw unauthenticated('this operation needs an access token (POST /api/v1/auth/token)');
+}

@@ -1,0 +1,81 @@
+import {
+  baseServiceSchema,
+  csvList,
+  duration,
+  integer,
+  loadConfig,
+  port,
+  secret,
+  z,
+  type Config,
+  type LoadConfigOptions,
+} from '@mercato/config';
+import { DEFAULT_PORTS } from '@mercato/contracts';
+
+const backendAddresses = (
+  service: keyof typeof DEFAULT_PORTS & ('product' | 'order' | 'payment'),
+) =>
+  csvList()
+    .default([`127.0.0.1:${DEFAULT_PORTS[service].grpc}`])
+    .describe(`host:port of the ${service} service, comma-separated for client-side round-robin`);
+
+/** Every variable the gateway reads. */
+export const gatewayConfigSchema = baseServiceSchema.extend({
+  HOST: z.string().min(1).default('0.0.0.0').describe('Interface the HTTP server binds to'),
+  HTTP_PORT: port({ allowZero: true })
+    .default(DEFAULT_PORTS.gateway.http)
+    .describe('Port of the public API, /health and /metrics (0: any free port)'),
+  PRODUCT_SERVICE_ADDRESSES: backendAddresses('product'),
+  ORDER_SERVICE_ADDRESSES: backendAddresses('order'),
+  PAYMENT_SERVICE_ADDRESSES: backendAddresses('payment'),
+  BACKEND_CALL_TIMEOUT: duration()
+    .default(5_000)
+    .describe('Deadline of every gRPC call to a backend'),
+  BACKEND_READ_ATTEMPTS: integer({ min: 1, max: 5 })
+    .default(3)
+    .describe(
+      'Attempts of idempotent reads when a backend is UNAVAILABLE (writes are never retried)',
+    ),
+  BREAKER_FAILURE_THRESHOLD: integer({ min: 1, max: 1_000 })
+    .default(5)
+    .describe('Consecutive UNAVAILABLE/DEADLINE_EXCEEDED failures that open a backend circuit'),
+  BREAKER_COOL_DOWN: duration()
+    .default(10_000)
+    .describe('How long an open circuit rejects calls before one trial call is let through'),
+  JWT_SECRET: secret()
+    .min(32, 'must be at least 32 characters')
+    .describe(
+      'HS256 key that signs and verifies access tokens (use JWT_SECRET_FILE in Kubernetes)',
+    ),
+  JWT_ISSUER: z
+    .string()
+    .min(1)
+    .default('mercato-gateway')
+    .describe('iss of issued and accepted tokens'),
+  JWT_AUDIENCE: z
+    .string()
+    .min(1)
+    .default('mercato-api')
+    .describe('aud of issued and accepted tokens'),
+  JWT_TTL: duration().default(3_600_000).describe('Lifetime of issued access tokens'),
+  CORS_ORIGINS: csvList()
+    .optional()
+    .describe('Origins allowed to call the API from a browser, comma-separated; unset: none'),
+  BODY_LIMIT_BYTES: integer({ min: 1_024, max: 16 * 1024 * 1024 })
+    .default(1024 * 1024)
+    .describe('Largest accepted request body; larger ones are answered with 413'),
+  RATE_LIMIT_MAX: integer({ min: 1 })
+    .default(600)
+    .describe('Requests one client (token subject, else IP address) may make per window'),
+  RATE_LIMIT_WINDOW: duration().default(60_000).describe('Window of the rate limit'),
+  TRUST_PROXY_HOPS: integer({ min: 0, max: 10 })
+    .default(0)
+    .describe('Reverse proxies in front of the gateway whose X-Forwarded-For is trusted'),
+});
+
+/** The gateway's validated configuration. */
+export type GatewayConfig = Config<typeof gatewayConfigSchema>;
+
+/** Loads the configuration; an invalid environment throws one error naming every bad variable. */
+export const loadGatewayConfig = (options: LoadConfigOptions = {}): GatewayConfig =>
+  loadConfig(gatewayConfigSchema, { name: 'gateway-service', ...options });

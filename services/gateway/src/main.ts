@@ -1,0 +1,3 @@
+import { loadGatewayConfig, startGateway } from './server.js';
+
+await startGateway(loadGatewayConfig(), { handleSignals: true });

@@ -1,0 +1,231 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import cors from 'cors';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import helmet from 'helmet';
+import {
+  closeHttpServer,
+  createHealth,
+  createHealthRouter,
+  createShutdownCoordinator,
+  type Health,
+  type ShutdownCoordinator,
+} from '@mercato/health';
+import { createLogger, type Logger } from '@mercato/logger';
+import { createMetrics, httpMetricsMiddleware, metricsHandler } from '@mercato/metrics';
+import type { Registry } from 'prom-client';
+import { buildOpenApiDocument } from './api/openapi.js';
+import { API_PREFIX, mountRoutes, type RouteDefinition } from './api/route-registry.js';
+import { apiRoutes } from './api/routes.js';
+import { authenticate, TokenService } from './auth.js';
+import { createBackends, type Backends } from './backends/backends.js';
+import { docsRouter } from './docs-ui.js';
+import { accessLog } from './edge/access-log.js';
+import { correlationMiddleware } from './edge/correlation.js';
+import { rateLimitMiddleware } from './edge/rate-limit.js';
+import type { GatewayConfig } from './gateway.config.js';
+import { HttpProblem, sendProblem, toHttpProblem } from './problem.js';
+
+export { loadGatewayConfig, gatewayConfigSchema, type GatewayConfig } from './gateway.config.js';
+export { DEMO_CUSTOMERS, TokenService, type Principal } from './auth.js';
+export { CircuitBreaker, CircuitOpenError, type CircuitState } from './backends/circuit-breaker.js';
+export { API_PREFIX, type RouteDefinition } from './api/route-registry.js';
+export { createBackends, Backend, type BackendName, type Backends } from './backends/backends.js';
+export { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from './problem.js';
+
+/** Service name in logs and metrics. */
+export const SERVICE_NAME = 'gateway';
+const API_VERSION = '1.0.0';
+
+/** What createServer needs; everything but the configuration has a default. */
+export interface GatewayDependencies {
+  config: GatewayConfig;
+  logger?: Logger;
+  metrics?: Registry;
+  health?: Health;
+  /** Backend clients; by default one per backend from the configured addresses. */
+  backends?: Backends;
+}
+
+/** A gateway application, not yet listening. */
+export interface Gateway {
+  app: Express;
+  backends: Backends;
+  health: Health;
+  metrics: Registry;
+  logger: Logger;
+  /** The operations of the API (the source of the OpenAPI document). */
+  routes: readonly RouteDefinition[];
+  openApiDocument: Record<string, unknown>;
+  /** Closes the backend channels. */
+  close(): void;
+}
+
+/** Builds the Express application of the gateway: edge protection, the API, docs, health and metrics. */
+export function createServer(deps: GatewayDependencies): Gateway {
+  const { config } = deps;
+  const name = config.SERVICE_NAME ?? SERVICE_NAME;
+  const logger =
+    deps.logger ??
+    createLogger({ service: name, level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  const metrics = deps.metrics ?? createMetrics({ service: name });
+  const health = deps.health ?? createHealth();
+  const backends = deps.backends ?? createBackends(config, metrics, logger);
+  const tokens = new TokenService(config);
+  const routes = apiRoutes(backends, tokens);
+  const openApiDocument = buildOpenApiDocument(routes, { version: API_VERSION });
+
+  // Reported in /health/ready but not critical: a gateway taken out of rotation because one backend
+  // is down would also stop serving everything that does not need that backend.
+  for (const backend of [backends.product, backends.order, backends.payment]) {
+    health.registerCheck(backend.name, (signal) => backend.check(signal), {
+      timeoutMs: 1_500,
+      critical: false,
+    });
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY_HOPS);
+  app.set('query parser', 'simple');
+
+  app.use(correlationMiddleware());
+  app.use(accessLog(logger));
+  app.use(httpMetricsMiddleware(metrics));
+  app.use(createHealthRouter(health));
+  app.get('/metrics', metricsHandler(metrics));
+
+  // upgrade-insecure-requests would break the docs UI on plain-HTTP development setups; TLS is
+  // terminated in front of the gateway (Ingress), which sets its own policy.
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
+  app.use(
+    cors({
+      origin: config.CORS_ORIGINS ? [...config.CORS_ORIGINS] : false,
+      exposedHeaders: ['x-request-id', 'Location', 'Retry-After'],
+      allowedHeaders: [
+        'Authorization',
+        'Content-Type',
+        'Idempotency-Key',
+        'x-request-id',
+        'traceparent',
+      ],
+      maxAge: 600,
+    }),
+  );
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+  app.use(docsRouter());
+
+  app.use(API_PREFIX, authenticate(tokens));
+  app.use(
+    API_PREFIX,
+    rateLimitMiddleware({ max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW }),
+  );
+  app.use(API_PREFIX, express.json({ limit: config.BODY_LIMIT_BYTES, strict: true }));
+  mountRoutes(app, routes);
+
+  app.use((req, _res, next) => {
+    next(new HttpProblem('not-found', `no route for ${req.method} ${req.path}`));
+  });
+  app.use(problemHandler(logger));
+
+  health.markStarted();
+  return {
+    app,
+    backends,
+    health,
+    metrics,
+    logger,
+    routes,
+    openApiDocument,
+    close: () => backends.close(),
+  };
+}
+
+/** Body-parser errors carry a `type`; these are the client's mistakes, not ours. */
+function bodyParserProblem(error: unknown): HttpProblem | undefined {
+  const type = (error as { type?: unknown } | null)?.type;
+  switch (type) {
+    case 'entity.parse.failed':
+      return new HttpProblem('malformed-request', 'the request body is not valid JSON');
+    case 'entity.too.large':
+      return new HttpProblem('payload-too-large', 'the request body exceeds the size limit');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpProblem('unsupported-media-type', 'the body must be UTF-8 JSON');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new HttpProblem('malformed-request', 'the request body could not be read');
+    default:
+      return undefined;
+  }
+}
+
+function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const problem = bodyParserProblem(error) ?? toHttpProblem(error);
+    if (problem.status >= 500 && problem.kind !== 'service-unavailable') {
+      logger.error({ err: error, path: req.path }, 'request failed');
+    } else if (problem.kind === 'service-unavailable') {
+      logger.warn({ err: error, path: req.path }, 'backend unavailable');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendProblem(res, problem, req.path);
+  };
+}
+
+/** A gateway listening on its port, with graceful shutdown. */
+export interface RunningGateway extends Gateway {
+  server: Server;
+  url: string;
+  shutdown: ShutdownCoordinator;
+  /** Graceful stop without exiting the process. */
+  stop(): Promise<void>;
+}
+
+/** Creates the gateway and listens (main.ts and end-to-end tests). */
+export async function startGateway(
+  config: GatewayConfig,
+  options: { handleSignals?: boolean; logger?: Logger } = {},
+): Promise<RunningGateway> {
+  const gateway = createServer({ config, logger: options.logger });
+  const shutdown = createShutdownCoordinator({
+    health: gateway.health,
+    drainDelayMs: config.SHUTDOWN_DRAIN_DELAY,
+    timeoutMs: config.SHUTDOWN_TIMEOUT,
+    logger: gateway.logger,
+    exit: options.handleSignals ? (code) => process.exit(code) : () => undefined,
+  });
+  shutdown.register('backend clients', () => gateway.close());
+  const server = createHttpServer(gateway.app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.HTTP_PORT, config.HOST, () => resolve());
+  });
+  shutdown.register('http server', () =>
+    closeHttpServer(server, { forceAfterMs: config.SHUTDOWN_TIMEOUT / 2 }),
+  );
+  if (options.handleSignals) shutdown.installSignalHandlers();
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+  gateway.logger.info({ url }, 'gateway listening');
+  return {
+    ...gateway,
+    server,
+    url,
+    shutdown,
+    async stop() {
+      const code = await shutdown.shutdown('stopped by caller');
+      if (code !== 0) throw new Error(`gateway did not shut down cleanly (exit code ${code})`);
+    },
+  };
+}
