@@ -40,6 +40,26 @@ describe('kafkajs logging', () => {
     expect(destination.records()[0]).not.toHaveProperty('timestamp');
   });
 
+  it('logs a retried protocol error response as a warning, other errors as errors', () => {
+    const destination = new MemoryDestination();
+    const logger = createLogger({ service: 'test', level: 'info', destination });
+    const log = kafkajsLogCreator(logger)(logLevel.INFO);
+    const entry = (namespace: string, message: string) => ({
+      namespace,
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: { timestamp: 'now', message, error: 'The group is rebalancing, so a rejoin is needed' },
+    });
+
+    log(entry('Connection', 'Response Heartbeat(key: 12, version: 3)'));
+    log(entry('Connection', 'Connection error: ECONNREFUSED'));
+
+    expect(destination.records().map((record) => [record.level, record.msg])).toEqual([
+      ['warn', 'Response Heartbeat(key: 12, version: 3)'],
+      ['error', 'Connection error: ECONNREFUSED'],
+    ]);
+  });
+
   it('keeps the expected warning about finite producer retries out of warn level', () => {
     const destination = new MemoryDestination();
     const logger = createLogger({ service: 'test', level: 'info', destination });

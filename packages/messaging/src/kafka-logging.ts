@@ -30,7 +30,11 @@ export function kafkajsLogCreator(logger: Logger): logCreator {
         kafkaLogger.debug(fields, message);
         return;
       }
-      switch (level) {
+      // An error response to one request ("coordinator is loading", "group is rebalancing") is
+      // retried by kafkajs itself; if it gives up, the caller gets the error and logs it. So the
+      // per-request line is a warning, not an error an operator must act on.
+      const retriedResponse = namespace === 'Connection' && message.startsWith('Response ');
+      switch (retriedResponse && level === logLevel.ERROR ? logLevel.WARN : level) {
         case logLevel.ERROR:
           kafkaLogger.error(fields, message);
           break;
