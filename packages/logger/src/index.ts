@@ -9,3 +9,4 @@ export {
   redactSensitiveFields,
   SENSITIVE_FIELD_NAMES,
 } from './redaction.js';
+export { parseTraceparent, traceFields, type TraceParent } from './trace-context.js';

@@ -1,4 +1,4 @@
-import { getLogContext } from '@mercato/logger';
+import { getLogContext, parseTraceparent, traceFields } from '@mercato/logger';
 
 /** One Kafka header value as Kafka clients carry it: text, bytes, or several values under one name. */
 export type HeaderValue = string | Buffer | readonly (string | Buffer)[];
@@ -94,20 +94,6 @@ function describeError(error: unknown): { name: string; message: string } {
   return { name: typeof error, message: String(error) };
 }
 
-const TRACEPARENT = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
-const ALL_ZEROS = /^0+$/;
-
-/** The trace context of a valid W3C `traceparent` (version ff and all-zero ids are invalid). */
-export function parseTraceparent(
-  header: string | undefined,
-): { traceparent: string; traceId: string; spanId: string } | undefined {
-  const match = TRACEPARENT.exec(header ?? '');
-  if (!match) return undefined;
-  const [traceparent, version = '', traceId = '', spanId = ''] = match;
-  if (version === 'ff' || ALL_ZEROS.test(traceId) || ALL_ZEROS.test(spanId)) return undefined;
-  return { traceparent, traceId, spanId };
-}
-
 /** The correlation headers of the ambient log context (set by the gRPC/HTTP layer for a request). */
 export function correlationHeadersFromLogContext(): Record<string, string> {
   const context = getLogContext();
@@ -129,7 +115,7 @@ export function logContextFromHeaders(headers: MessageHeaders | undefined): {
 } {
   const requestId = headerText(headers, EVENT_HEADERS.requestId);
   return {
-    ...parseTraceparent(headerText(headers, EVENT_HEADERS.traceparent)),
+    ...traceFields(parseTraceparent(headerText(headers, EVENT_HEADERS.traceparent))),
     ...(requestId !== undefined && requestId.length <= 200 ? { requestId } : {}),
   };
 }

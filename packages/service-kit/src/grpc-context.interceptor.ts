@@ -6,7 +6,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { InterceptingCall, type Interceptor, type Metadata } from '@grpc/grpc-js';
-import { getLogContext, runWithLogContext } from '@mercato/logger';
+import { getLogContext, parseTraceparent, runWithLogContext, traceFields } from '@mercato/logger';
 import { Observable } from 'rxjs';
 
 /** Metadata keys that carry correlation through gRPC calls (W3C trace context + request id). */
@@ -14,24 +14,6 @@ export const CORRELATION_METADATA = {
   requestId: 'x-request-id',
   traceparent: 'traceparent',
 } as const;
-
-const TRACEPARENT = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
-const ALL_ZEROS = /^0+$/;
-
-/**
- * The trace and span id of a W3C traceparent header, or undefined when it is not a valid one:
- * version ff and all-zero ids are invalid by the specification, and a caller that sends them
- * must not have its broken trace propagated through every service behind this one.
- */
-function parseTraceparent(
-  header: string | undefined,
-): { traceId: string; spanId: string; traceparent: string } | undefined {
-  const match = TRACEPARENT.exec(header ?? '');
-  if (!match) return undefined;
-  const [traceparent, version = '', traceId = '', spanId = ''] = match;
-  if (version === 'ff' || ALL_ZEROS.test(traceId) || ALL_ZEROS.test(spanId)) return undefined;
-  return { traceId, spanId, traceparent };
-}
 
 /** Reads request id and trace id from a call's metadata, creating a request id when absent. */
 export function correlationFromMetadata(metadata: Metadata | undefined): {
@@ -46,7 +28,7 @@ export function correlationFromMetadata(metadata: Metadata | undefined): {
   };
   return {
     requestId: first(CORRELATION_METADATA.requestId) ?? randomUUID(),
-    ...parseTraceparent(first(CORRELATION_METADATA.traceparent)),
+    ...traceFields(parseTraceparent(first(CORRELATION_METADATA.traceparent))),
   };
 }
 

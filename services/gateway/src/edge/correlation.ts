@@ -1,11 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { runWithLogContext, type LogContext } from '@mercato/logger';
+import { parseTraceparent, runWithLogContext, type LogContext } from '@mercato/logger';
 import { CORRELATION_METADATA } from '@mercato/service-kit';
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
-const TRACEPARENT = /^00-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
-const ALL_ZEROS = /^0+$/;
 
 /** The correlation of one request: its request id and W3C trace context. */
 export interface Correlation extends LogContext {
@@ -23,13 +21,9 @@ export interface Correlation extends LogContext {
 export function correlationOf(requestIdHeader?: string, traceparentHeader?: string): Correlation {
   const requestId =
     requestIdHeader && REQUEST_ID.test(requestIdHeader) ? requestIdHeader : randomUUID();
-  const match = TRACEPARENT.exec(traceparentHeader ?? '');
-  const parentTraceId = match?.[1];
-  const traceId =
-    parentTraceId && !ALL_ZEROS.test(parentTraceId) && !ALL_ZEROS.test(match[2] ?? '')
-      ? parentTraceId
-      : randomBytes(16).toString('hex');
-  const flags = traceId === parentTraceId ? (match?.[3] ?? '00') : '00';
+  const parent = parseTraceparent(traceparentHeader);
+  const traceId = parent?.traceId ?? randomBytes(16).toString('hex');
+  const flags = parent?.flags ?? '00';
   const spanId = randomBytes(8).toString('hex');
   return { requestId, traceId, spanId, traceparent: `00-${traceId}-${spanId}-${flags}` };
 }

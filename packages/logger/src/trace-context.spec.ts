@@ -1,0 +1,27 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseTraceparent } from './trace-context.js';
+
+const valid = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+describe('parseTraceparent', () => {
+  it('returns the trace id, span id and flags of a valid header', () => {
+    expect(parseTraceparent(valid)).toEqual({
+      traceparent: valid,
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      flags: '01',
+    });
+  });
+
+  it.each([
+    undefined,
+    '',
+    'garbage',
+    'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+    '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01',
+  ])('rejects %p', (header) => {
+    expect(parseTraceparent(header)).toBeUndefined();
+  });
+});
