@@ -22,7 +22,9 @@ export function createJestConfig(overrides = {}) {
     transform: {
       '^.+\\.ts$': [require.resolve('@swc/jest'), { ...swcOptions, sourceMaps: 'inline', swcrc: false }],
     },
-    testTimeout: 30_000,
+    // An upper bound for a hung test, not a speed claim: integration suites start brokers and
+    // embedded databases, which a loaded 2-core CI machine can make slow.
+    testTimeout: 60_000,
     ...overrides,
   };
 }
