@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The build steps of every service image, one subcommand per Dockerfile RUN line. tools/deploy
+# replays the same subcommands outside Docker, so what the test proves is what the image runs.
+#
+#   docker-build-steps.sh toolchain <dir>       pnpm (packageManager) and turbo (lockfile) from npm
+#   docker-build-steps.sh toolchain-versions <dir> what `toolchain` installs, e.g. pnpm@10.34.8 turbo@2.11.11
+#   docker-build-steps.sh prune <service> <out> turbo prune --docker: only the service's workspace
+#   docker-build-steps.sh install               pnpm install --frozen-lockfile in the pruned workspace
+#   docker-build-steps.sh build <service>       generate and build the service and its dependencies
+#   docker-build-steps.sh deploy <service> <out> the service with production dependencies only
+set -euo pipefail
+export TURBO_TELEMETRY_DISABLED=1
+
+usage() {
+  echo "usage: $0 toolchain <dir> | toolchain-versions <dir> | prune <service> <out> | install | build <service> | deploy <service> <out>" >&2
+  exit 64
+}
+
+package_of() {
+  [[ "${1:-}" =~ ^[a-z][a-z0-9-]*$ ]] || usage
+  echo "@mercato/$1-service"
+}
+
+# The turbo version the root importer of the lockfile resolved, so `turbo prune` matches the
+# `turbo run` that the pruned install brings along.
+locked_turbo_version() {
+  node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    const lock = readFileSync(process.argv[1], "utf8");
+    const root = /^importers:\n\n?  \.:\n([\s\S]*?)\n(?:\n|  \S)/m.exec(lock)?.[1] ?? "";
+    const version = /\n      turbo:\n        specifier: .*\n        version: (\S+)/.exec(root)?.[1];
+    if (!version) throw new Error("the lockfile resolves no turbo for the workspace root");
+    console.log(version);
+  ' "$1"
+}
+
+package_manager() {
+  node -p 'const pm = require(process.argv[1]).packageManager; if (!/^pnpm@\d+\.\d+\.\d+$/.test(pm)) throw new Error(`packageManager must pin pnpm, got ${pm}`); pm' "$1"
+}
+
+toolchain_versions() {
+  [[ -n "${1:-}" ]] || usage
+  local pnpm turbo
+  pnpm="$(package_manager "$1/package.json")"
+  turbo="$(locked_turbo_version "$1/pnpm-lock.yaml")"
+  echo "$pnpm turbo@$turbo"
+}
+
+step="${1:-}"
+case "$step" in
+  toolchain)
+    versions="$(toolchain_versions "${2:-}")"
+    # shellcheck disable=SC2086 # two package specs, split on purpose
+    npm install --global --no-fund --no-audit $versions
+    ;;
+  toolchain-versions)
+    toolchain_versions "${2:-}"
+    ;;
+  prune)
+    package="$(package_of "${2:-}")"
+    out="${3:-}"
+    [[ -n "$out" ]] || usage
+    turbo prune "$package" --docker --out-dir "$out"
+    ;;
+  install)
+    pnpm install --frozen-lockfile
+    ;;
+  build)
+    package="$(package_of "${2:-}")"
+    pnpm exec turbo run build --filter="$package..."
+    ;;
+  deploy)
+    package="$(package_of "${2:-}")"
+    out="${3:-}"
+    [[ -n "$out" ]] || usage
+    # --legacy: pnpm 10's default deploy needs inject-workspace-packages=true, which would make
+    # every workspace package a copy in development too (edits would need a re-install).
+    # hoist-workspace-packages=false: else node_modules/.pnpm/node_modules links back to the
+    # service's source directory, which the runtime image does not have.
+    pnpm --filter "$package" deploy --prod --legacy --config.hoist-workspace-packages=false "$out"
+    ;;
+  *)
+    usage
+    ;;
+esac

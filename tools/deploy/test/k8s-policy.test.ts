@@ -1,0 +1,548 @@
+import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_PORTS } from '@mercato/contracts';
+import {
+  find,
+  ofKind,
+  OVERLAYS,
+  NAMESPACE,
+  renderOverlay,
+  resolveContainerPort,
+  selects,
+  serviceWorkload,
+  SERVICES,
+  workloads,
+  type Container,
+  type KubernetesObject,
+  type LabelSelector,
+  type Labels,
+  type PodSpec,
+  type PortReference,
+  type Probe,
+  type SecurityContext,
+  type Workload,
+} from './k8s-support.js';
+
+// Ports that are not Mercato's own (those come from DEFAULT_PORTS).
+const KAFKA_PORT = 9092;
+const POSTGRES_PORT = 5432;
+const DNS_PORT = 53;
+
+// Secrets production creates outside git (k8s/overlays/prod/README.md); dev renders all of its own.
+const EXTERNAL_SECRETS: Readonly<Record<string, readonly string[]>> = {
+  dev: [],
+  prod: [
+    'gateway-secrets',
+    'product-secrets',
+    'order-secrets',
+    'payment-secrets',
+    'postgres-credentials',
+    'mercato-tls',
+  ],
+};
+
+const APP_USER_ID = 1000;
+
+/** A pod outside the rendered manifests that policies may name. */
+interface ExternalPeer {
+  readonly id: string;
+  readonly namespace: string;
+  readonly labels: Labels;
+}
+
+// Who lives outside the namespace, as the policies expect to find them, plus two strangers
+// no policy should ever let through: they catch rules that are broader than intended.
+const EXTERNAL_PEERS: readonly ExternalPeer[] = [
+  {
+    id: 'ingress-controller',
+    namespace: 'ingress-nginx',
+    labels: { 'app.kubernetes.io/name': 'ingress-nginx' },
+  },
+  { id: 'prometheus', namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } },
+  { id: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+  {
+    id: 'stranger-in-namespace',
+    namespace: NAMESPACE,
+    labels: { 'app.kubernetes.io/name': 'stranger' },
+  },
+  {
+    id: 'stranger-elsewhere',
+    namespace: 'elsewhere',
+    labels: { 'app.kubernetes.io/name': 'stranger' },
+  },
+];
+// Matched by ipBlock peers only.
+const ANY_ADDRESS = 'any-ip-address';
+
+const tcp = (port: number) => `TCP/${port}`;
+
+/** The network edges Mercato needs — the architecture table, D12, brokers, databases, DNS. */
+function expectedEdges(workloadNames: readonly string[]): string[] {
+  const edge = (from: string, to: string, port: string) => `${from} -> ${to} ${port}`;
+  const grpcServices = ['product', 'order', 'payment'] as const;
+  return [
+    edge('ingress-controller', 'gateway', tcp(DEFAULT_PORTS.gateway.http)),
+    ...SERVICES.map((service) => edge('prometheus', service, tcp(DEFAULT_PORTS[service].http))),
+    ...grpcServices.map((service) => edge('gateway', service, tcp(DEFAULT_PORTS[service].grpc))),
+    edge('order', 'product', tcp(DEFAULT_PORTS.product.grpc)),
+    edge('order', 'payment', tcp(DEFAULT_PORTS.payment.grpc)),
+    edge('payment', 'order', tcp(DEFAULT_PORTS.order.grpc)),
+    ...grpcServices.map((service) => edge(service, 'kafka', tcp(KAFKA_PORT))),
+    ...grpcServices.map((service) => edge(service, 'postgres', tcp(POSTGRES_PORT))),
+    ...workloadNames.flatMap((name) => [
+      edge(name, 'kube-dns', `UDP/${DNS_PORT}`),
+      edge(name, 'kube-dns', tcp(DNS_PORT)),
+    ]),
+  ].sort();
+}
+
+describe.each(OVERLAYS)('policies of overlay %s', (overlay) => {
+  const objects = () => renderOverlay(overlay);
+
+  describe('containers', () => {
+    it('have startup, liveness and readiness probes on ports they declare', () => {
+      const problems = eachContainer(objects(), (container, pod) =>
+        (['startupProbe', 'livenessProbe', 'readinessProbe'] as const).flatMap((probeName) => {
+          const probe = container[probeName];
+          if (!probe) return [`${probeName} missing`];
+          const port = probePort(probe);
+          if (port === undefined) return [`${probeName} has no network check`];
+          return resolveContainerPort(pod, port)
+            ? []
+            : [`${probeName} port ${port} is not declared`];
+        }),
+      );
+      expect(problems).toEqual([]);
+    });
+
+    it('request and limit cpu and memory', () => {
+      const problems = eachContainer(objects(), (container) =>
+        (['requests', 'limits'] as const).flatMap((bound) =>
+          ['cpu', 'memory']
+            .filter((resource) => container.resources?.[bound]?.[resource] === undefined)
+            .map((resource) => `${bound}.${resource} missing`),
+        ),
+      );
+      expect(problems).toEqual([]);
+    });
+
+    it('run restricted: non-root, read-only root, no escalation, no capabilities, RuntimeDefault seccomp', () => {
+      const problems = eachContainer(objects(), (container, pod, workload) => {
+        const context: SecurityContext = { ...pod.securityContext, ...container.securityContext };
+        const found: string[] = [];
+        if (context.runAsNonRoot !== true) found.push('runAsNonRoot is not true');
+        if (!context.runAsUser) found.push('runAsUser is unset or root');
+        if (workload.kind === 'Deployment' && context.runAsUser !== APP_USER_ID) {
+          found.push(`runAsUser is not ${APP_USER_ID}`);
+        }
+        if (container.securityContext?.readOnlyRootFilesystem !== true)
+          found.push('root filesystem is writable');
+        if (container.securityContext?.allowPrivilegeEscalation !== false)
+          found.push('privilege escalation allowed');
+        if (container.securityContext?.privileged) found.push('privileged');
+        if (!container.securityContext?.capabilities?.drop?.includes('ALL'))
+          found.push('capabilities not dropped');
+        if ((container.securityContext?.capabilities?.add ?? []).length > 0)
+          found.push('capabilities added');
+        if (context.seccompProfile?.type !== 'RuntimeDefault')
+          found.push('seccomp is not RuntimeDefault');
+        return found;
+      });
+      expect(problems).toEqual([]);
+    });
+
+    it('get a writable /tmp from an emptyDir, since the root filesystem is read-only', () => {
+      const problems = eachContainer(objects(), (container, pod) => {
+        const mount = container.volumeMounts?.find((candidate) => candidate.mountPath === '/tmp');
+        const volume = pod.volumes?.find((candidate) => candidate.name === mount?.name);
+        return volume?.emptyDir && !mount?.readOnly ? [] : ['no writable emptyDir at /tmp'];
+      });
+      expect(problems).toEqual([]);
+    });
+  });
+
+  describe('pods', () => {
+    it('use their own ServiceAccount and never mount an API token', () => {
+      const problems = workloads(objects()).flatMap((workload) => {
+        const name = workload.pod.serviceAccountName;
+        const account = name === undefined ? undefined : find(objects(), 'ServiceAccount', name);
+        const found: string[] = [];
+        if (!account) found.push(`ServiceAccount ${String(name)} is not rendered`);
+        else if (account.automountServiceAccountToken !== false)
+          found.push(`${name} automounts its token`);
+        if (workload.pod.automountServiceAccountToken !== false)
+          found.push('pod automounts a token');
+        return found.map((problem) => `${workload.name}: ${problem}`);
+      });
+      expect(problems).toEqual([]);
+    });
+
+    it('of each service are scraped by Prometheus on their HTTP port', () => {
+      for (const service of SERVICES) {
+        const { podAnnotations } = serviceWorkload(objects(), service);
+        expect({ service, ...podAnnotations }).toMatchObject({
+          service,
+          'prometheus.io/scrape': 'true',
+          'prometheus.io/port': String(DEFAULT_PORTS[service].http),
+          'prometheus.io/path': '/metrics',
+        });
+      }
+    });
+
+    it('roll out without ever dropping below the desired count', () => {
+      for (const service of SERVICES) {
+        const { spec } = serviceWorkload(objects(), service);
+        expect({ service, strategy: spec.strategy }).toMatchObject({
+          service,
+          strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0 } },
+        });
+      }
+    });
+  });
+
+  describe('references', () => {
+    it('name only ConfigMaps, Secrets and keys that exist (or Secrets created outside git)', () => {
+      const external = new Set(EXTERNAL_SECRETS[overlay]);
+      expect(EXTERNAL_SECRETS[overlay]).toBeDefined();
+      const rendered = objects();
+      const check = (kind: 'ConfigMap' | 'Secret', name: string, key?: string): string[] => {
+        const object = find(rendered, kind, name);
+        if (!object)
+          return kind === 'Secret' && external.has(name) ? [] : [`${kind} ${name} missing`];
+        if (key === undefined) return [];
+        const data = { ...(object.data as object), ...(object.stringData as object) };
+        return key in data ? [] : [`${kind} ${name} has no key ${key}`];
+      };
+      const problems = workloads(rendered).flatMap((workload) => {
+        const { pod } = workload;
+        const fromContainers = [...pod.containers, ...(pod.initContainers ?? [])].flatMap(
+          (container) => [
+            ...(container.envFrom ?? []).flatMap((source) => [
+              ...(source.configMapRef ? check('ConfigMap', source.configMapRef.name) : []),
+              ...(source.secretRef ? check('Secret', source.secretRef.name) : []),
+            ]),
+            ...(container.env ?? []).flatMap(({ valueFrom }) => [
+              ...(valueFrom?.configMapKeyRef
+                ? check('ConfigMap', valueFrom.configMapKeyRef.name, valueFrom.configMapKeyRef.key)
+                : []),
+              ...(valueFrom?.secretKeyRef
+                ? check('Secret', valueFrom.secretKeyRef.name, valueFrom.secretKeyRef.key)
+                : []),
+            ]),
+          ],
+        );
+        const fromVolumes = (pod.volumes ?? []).flatMap((volume) => [
+          ...(volume.configMap
+            ? (volume.configMap.items ?? [{ key: undefined }]).flatMap((item) =>
+                check('ConfigMap', volume.configMap!.name, item.key),
+              )
+            : []),
+          ...(volume.secret
+            ? (volume.secret.items ?? [{ key: undefined }]).flatMap((item) =>
+                check('Secret', volume.secret!.secretName, item.key),
+              )
+            : []),
+          ...(volume.projected?.sources ?? []).flatMap((source) => [
+            ...(source.configMap ? check('ConfigMap', source.configMap.name) : []),
+            ...(source.secret ? check('Secret', source.secret.name) : []),
+          ]),
+        ]);
+        return [...fromContainers, ...fromVolumes].map((problem) => `${workload.name}: ${problem}`);
+      });
+      const fromIngresses = ofKind(rendered, 'Ingress').flatMap((ingress) =>
+        ((ingress.spec as { tls?: Array<{ secretName?: string }> }).tls ?? []).flatMap((tls) =>
+          tls.secretName === undefined ? [] : check('Secret', tls.secretName),
+        ),
+      );
+      expect([...problems, ...fromIngresses]).toEqual([]);
+    });
+
+    it('has Services that select pods and target ports those pods declare', () => {
+      const rendered = objects();
+      const problems = ofKind(rendered, 'Service').flatMap((service) => {
+        const spec = service.spec as {
+          selector?: Labels;
+          ports: Array<{ port: number; targetPort?: PortReference }>;
+        };
+        if (!spec.selector || Object.keys(spec.selector).length === 0) {
+          return [`${service.metadata.name}: no selector`];
+        }
+        const targets = workloads(rendered).filter((workload) =>
+          selects({ matchLabels: spec.selector }, workload.podLabels),
+        );
+        if (targets.length === 0) return [`${service.metadata.name}: selects no pods`];
+        return targets.flatMap((target) =>
+          spec.ports
+            .filter((port) => !resolveContainerPort(target.pod, port.targetPort ?? port.port))
+            .map(
+              (port) =>
+                `${service.metadata.name}: ${target.name} declares no port ${port.targetPort ?? port.port}`,
+            ),
+        );
+      });
+      expect(problems).toEqual([]);
+    });
+
+    it('gives every StatefulSet a headless governing Service', () => {
+      for (const workload of workloads(objects()).filter(
+        (candidate) => candidate.kind === 'StatefulSet',
+      )) {
+        const service = find(objects(), 'Service', String(workload.spec.serviceName));
+        expect({
+          workload: workload.name,
+          clusterIP: (service?.spec as { clusterIP?: string } | undefined)?.clusterIP,
+        }).toEqual({
+          workload: workload.name,
+          clusterIP: 'None',
+        });
+      }
+    });
+  });
+
+  describe('exposure', () => {
+    it('routes Ingress traffic to the gateway only, and no Service is exposed any other way', () => {
+      const backends = ofKind(objects(), 'Ingress').flatMap((ingress) => {
+        const spec = ingress.spec as {
+          defaultBackend?: { service?: { name: string } };
+          rules?: Array<{ http?: { paths: Array<{ backend: { service?: { name: string } } }> } }>;
+        };
+        const routed = (spec.rules ?? []).flatMap((rule) =>
+          (rule.http?.paths ?? []).map((path) => path.backend.service?.name ?? '(not a Service)'),
+        );
+        return spec.defaultBackend
+          ? [spec.defaultBackend.service?.name ?? '(not a Service)', ...routed]
+          : routed;
+      });
+      expect(backends.filter((name) => name !== 'gateway')).toEqual([]);
+      if (overlay === 'prod') expect(backends).toContain('gateway');
+      const exposed = ofKind(objects(), 'Service')
+        .filter((service) =>
+          ['NodePort', 'LoadBalancer'].includes(String((service.spec as { type?: string }).type)),
+        )
+        .map((service) => service.metadata.name);
+      expect(exposed).toEqual([]);
+    });
+  });
+
+  describe('replicas', () => {
+    if (overlay === 'prod') {
+      it('keeps at least two pods of every service through autoscaling and disruption budgets', () => {
+        for (const service of SERVICES) {
+          const workload = serviceWorkload(objects(), service);
+          const autoscaler = ofKind(objects(), 'HorizontalPodAutoscaler').find(
+            (candidate) =>
+              (candidate.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name ===
+              service,
+          );
+          const budget = ofKind(objects(), 'PodDisruptionBudget').find((candidate) =>
+            selects((candidate.spec as { selector: LabelSelector }).selector, workload.podLabels),
+          );
+          expect({
+            service,
+            minReplicas: (autoscaler?.spec as { minReplicas?: number } | undefined)?.minReplicas,
+          }).toEqual({
+            service,
+            minReplicas: expect.any(Number),
+          });
+          expect((autoscaler!.spec as { minReplicas: number }).minReplicas).toBeGreaterThanOrEqual(
+            2,
+          );
+          expect(budget).toBeDefined();
+          // A fixed count would be reset by every apply and fight the autoscaler.
+          expect(workload.replicas).toBeUndefined();
+        }
+      });
+    } else {
+      it('runs one pod of every service', () => {
+        for (const service of SERVICES) {
+          expect({ service, replicas: serviceWorkload(objects(), service).replicas }).toEqual({
+            service,
+            replicas: 1,
+          });
+        }
+      });
+    }
+  });
+
+  describe('network policies', () => {
+    it('deny everything by default', () => {
+      const denyAll = ofKind(objects(), 'NetworkPolicy').find((policy) => {
+        const spec = policy.spec as NetworkPolicySpec;
+        return (
+          Object.keys(spec.podSelector).length === 0 &&
+          spec.policyTypes?.includes('Ingress') &&
+          spec.policyTypes.includes('Egress') &&
+          !spec.ingress?.length &&
+          !spec.egress?.length
+        );
+      });
+      expect(denyAll).toBeDefined();
+    });
+
+    it('allow exactly the edges Mercato needs and nothing else', () => {
+      const rendered = objects();
+      const names = workloads(rendered).map((workload) => workload.name);
+      expect(allowedEdges(rendered)).toEqual(expectedEdges(names));
+    });
+  });
+});
+
+describe('the network-policy evaluation', () => {
+  it('notices a rule that lets everyone in', () => {
+    const rendered = renderOverlay('prod').map((object) =>
+      object.kind === 'NetworkPolicy' && object.metadata.name === 'kafka'
+        ? { ...object, spec: { ...(object.spec as object), ingress: [{}] } }
+        : object,
+    );
+    const edges = allowedEdges(rendered);
+    expect(edges).toContain('stranger-elsewhere -> kafka */*');
+    expect(edges).toContain(`${ANY_ADDRESS} -> kafka */*`);
+  });
+});
+
+function eachContainer(
+  objects: readonly KubernetesObject[],
+  check: (container: Container, pod: PodSpec, workload: Workload) => string[],
+): string[] {
+  return workloads(objects).flatMap((workload) =>
+    [...workload.pod.containers, ...(workload.pod.initContainers ?? [])].flatMap((container) =>
+      check(container, workload.pod, workload).map(
+        (problem) => `${workload.name}/${container.name}: ${problem}`,
+      ),
+    ),
+  );
+}
+
+function probePort(probe: Probe): PortReference | undefined {
+  return probe.httpGet?.port ?? probe.tcpSocket?.port ?? probe.grpc?.port;
+}
+
+interface NetworkPolicyPeer {
+  readonly podSelector?: LabelSelector;
+  readonly namespaceSelector?: LabelSelector;
+  readonly ipBlock?: { readonly cidr: string };
+}
+
+interface NetworkPolicyPort {
+  readonly protocol?: string;
+  readonly port?: PortReference;
+  readonly endPort?: number;
+}
+
+interface NetworkPolicyRule {
+  readonly from?: readonly NetworkPolicyPeer[];
+  readonly to?: readonly NetworkPolicyPeer[];
+  readonly ports?: readonly NetworkPolicyPort[];
+}
+
+interface NetworkPolicySpec {
+  readonly podSelector: LabelSelector;
+  readonly policyTypes?: ReadonlyArray<'Ingress' | 'Egress'>;
+  readonly ingress?: readonly NetworkPolicyRule[];
+  readonly egress?: readonly NetworkPolicyRule[];
+}
+
+/** A pod the evaluation considers: a rendered workload, a known outsider, or any IP address. */
+interface Endpoint {
+  readonly id: string;
+  readonly namespace: string;
+  readonly labels: Labels;
+  readonly pod?: PodSpec;
+}
+
+const ALL_PORTS = '*/*';
+
+/**
+ * Computes `from -> to PROTOCOL/port` for every pair of endpoints that both the sender's egress
+ * and the receiver's ingress policies allow, following the NetworkPolicy semantics: a pod no
+ * policy of a direction selects is open in that direction; outsiders' own policies are not ours.
+ */
+function allowedEdges(objects: readonly KubernetesObject[]): string[] {
+  const policies = ofKind(objects, 'NetworkPolicy').map((policy) => {
+    const spec = policy.spec as NetworkPolicySpec;
+    const types = spec.policyTypes ?? (spec.egress ? ['Ingress', 'Egress'] : ['Ingress']);
+    return { namespace: policy.metadata.namespace ?? NAMESPACE, spec, types };
+  });
+  const internal: Endpoint[] = workloads(objects).map((workload) => ({
+    id: workload.name,
+    namespace: NAMESPACE,
+    labels: workload.podLabels,
+    pod: workload.pod,
+  }));
+  const endpoints: Endpoint[] = [
+    ...internal,
+    ...EXTERNAL_PEERS,
+    { id: ANY_ADDRESS, namespace: '', labels: {} },
+  ];
+
+  const peerMatches = (peer: NetworkPolicyPeer, policyNamespace: string, endpoint: Endpoint) => {
+    if (peer.ipBlock) return endpoint.id === ANY_ADDRESS;
+    if (endpoint.id === ANY_ADDRESS) return false;
+    const namespaceMatches = peer.namespaceSelector
+      ? selects(peer.namespaceSelector, { 'kubernetes.io/metadata.name': endpoint.namespace })
+      : endpoint.namespace === policyNamespace;
+    return namespaceMatches && selects(peer.podSelector, endpoint.labels);
+  };
+
+  const portsOf = (rule: NetworkPolicyRule, destination: Endpoint): string[] => {
+    if (!rule.ports?.length) return [ALL_PORTS];
+    return rule.ports.map((port) => {
+      const protocol = port.protocol ?? 'TCP';
+      if (port.port === undefined) return `${protocol}/*`;
+      if (port.endPort !== undefined) return `${protocol}/${port.port}-${port.endPort}`;
+      const resolved = destination.pod
+        ? resolveContainerPort(destination.pod, port.port)
+        : undefined;
+      return `${protocol}/${resolved?.port ?? port.port}`;
+    });
+  };
+
+  const allowed = (
+    direction: 'Ingress' | 'Egress',
+    subject: Endpoint,
+    other: Endpoint,
+    destination: Endpoint,
+  ): string[] => {
+    if (!subject.pod) return [ALL_PORTS];
+    const applicable = policies.filter(
+      (policy) =>
+        policy.namespace === subject.namespace &&
+        policy.types.includes(direction) &&
+        selects(policy.spec.podSelector, subject.labels),
+    );
+    if (applicable.length === 0) return [ALL_PORTS];
+    return applicable.flatMap((policy) =>
+      ((direction === 'Ingress' ? policy.spec.ingress : policy.spec.egress) ?? []).flatMap(
+        (rule) => {
+          const peers = direction === 'Ingress' ? rule.from : rule.to;
+          const matches =
+            !peers?.length || peers.some((peer) => peerMatches(peer, policy.namespace, other));
+          return matches ? portsOf(rule, destination) : [];
+        },
+      ),
+    );
+  };
+
+  const edges = new Set<string>();
+  for (const source of endpoints) {
+    for (const destination of endpoints) {
+      if (source === destination || (!source.pod && !destination.pod)) continue;
+      const egress = allowed('Egress', source, destination, destination);
+      const ingress = allowed('Ingress', destination, source, destination);
+      for (const port of intersect(egress, ingress)) {
+        edges.add(`${source.id} -> ${destination.id} ${port}`);
+      }
+    }
+  }
+  return [...edges].sort();
+}
+
+function intersect(left: readonly string[], right: readonly string[]): string[] {
+  const covered = (port: string, by: readonly string[]) =>
+    by.includes(ALL_PORTS) || by.includes(port) || by.includes(`${port.split('/')[0]}/*`);
+  return [
+    ...new Set([
+      ...left.filter((port) => covered(port, right)),
+      ...right.filter((port) => covered(port, left)),
+    ]),
+  ];
+}
