@@ -6,6 +6,7 @@
 #   docker-build-steps.sh toolchain-versions <dir> what `toolchain` installs, e.g. pnpm@10.34.8 turbo@2.11.11
 #   docker-build-steps.sh prune <service> <out> turbo prune --docker: only the service's workspace
 #   docker-build-steps.sh install               pnpm install --frozen-lockfile in the pruned workspace
+#   (--prefer-offline: a warm store is used as it is; an empty one, as in a Docker build, fetches)
 #   docker-build-steps.sh build <service>       generate and build the service and its dependencies
 #   docker-build-steps.sh deploy <service> <out> the service with production dependencies only
 set -euo pipefail
@@ -63,7 +64,7 @@ case "$step" in
     turbo prune "$package" --docker --out-dir "$out"
     ;;
   install)
-    pnpm install --frozen-lockfile
+    pnpm install --frozen-lockfile --prefer-offline
     ;;
   build)
     package="$(package_of "${2:-}")"
@@ -77,7 +78,7 @@ case "$step" in
     # every workspace package a copy in development too (edits would need a re-install).
     # hoist-workspace-packages=false: else node_modules/.pnpm/node_modules links back to the
     # service's source directory, which the runtime image does not have.
-    pnpm --filter "$package" deploy --prod --legacy --config.hoist-workspace-packages=false "$out"
+    pnpm --filter "$package" deploy --prod --legacy --prefer-offline --config.hoist-workspace-packages=false "$out"
     ;;
   *)
     usage

@@ -110,7 +110,7 @@ describe.each(SERVICES)('the %s service image, its build replayed outside Docker
   const workspace = join(work, 'workspace');
   const deployed = join(work, 'deployed');
   const steps = (args: string[], cwd: string) =>
-    run('bash', [STEPS, ...args], { cwd, timeoutMs: 240_000 });
+    run('bash', [STEPS, ...args], { cwd, timeoutMs: 600_000 });
 
   beforeAll(async () => {
     // The prune stage runs in the build context: the repository with its own turbo on PATH.
@@ -120,7 +120,7 @@ describe.each(SERVICES)('the %s service image, its build replayed outside Docker
     cpSync(join(pruned, 'full'), workspace, { recursive: true });
     await steps(['build', REPLAYED], workspace);
     await steps(['deploy', REPLAYED, deployed], workspace);
-  }, 420_000);
+  }, 1_200_000);
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
