@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import {
   credentials,
@@ -107,27 +106,7 @@ export function sampleValue(
   return matching.length === 0 ? 0 : Number(matching[0]!.slice(matching[0]!.lastIndexOf(' ') + 1));
 }
 
-/**
- * Lints an exposition with Prometheus's own `promtool check metrics` (Debian package
- * `prometheus`). A missing promtool rejects: it is a required test tool, not an optional one.
- */
-export function promtoolCheckMetrics(
-  exposition: string,
-): Promise<{ exitCode: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', (error) =>
-      reject(
-        new Error(`Cannot run promtool (install Debian's "prometheus" package): ${error.message}`),
-      ),
-    );
-    child.once('close', (exitCode) => resolve({ exitCode, output }));
-    child.stdin.end(exposition);
-  });
-}
+export { promtoolCheckMetrics } from '@mercato/metrics/testing';
 
 /** Products the downstream catalog knows; other ids answer with the status named in the id. */
 const DOWNSTREAM_FAILURES: Record<string, { code: status; details: string }> = {
