@@ -28,7 +28,7 @@ export default tseslint.config(
   },
   {
     // Tests and command-line tools may print; services may not (they use the injected logger).
-    files: ['**/*.spec.ts', '**/test/**/*.ts', 'tools/**', 'scripts/**', '**/scripts/**'],
+    files: ['**/*.spec.ts', '**/test/**/*.ts', 'tests/**', 'tools/**', 'bench/**', 'scripts/**', '**/scripts/**'],
     rules: { 'no-console': 'off', '@typescript-eslint/unbound-method': 'off' },
   },
 );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { exportEnvironment } from './export-environment.js';
+import { childEnvironment, exportEnvironment } from './export-environment.js';
 import { loadConfig } from './load-config.js';
 import { z } from 'zod';
 
@@ -10,5 +10,21 @@ describe('exportEnvironment', () => {
       z.object({ MERCATO_EXPORT_TEST: z.string(), MERCATO_EXPORT_UNSET: z.string().optional() }),
     );
     expect(config).toEqual({ MERCATO_EXPORT_TEST: 'from-harness' });
+  });
+});
+
+describe('childEnvironment', () => {
+  it('passes this process\'s variables on, overlaid with the given values', () => {
+    exportEnvironment({ MERCATO_CHILD_INHERITED: 'inherited', MERCATO_CHILD_OVERRIDDEN: 'parent' });
+    const environment = childEnvironment({
+      MERCATO_CHILD_OVERRIDDEN: 'child',
+      MERCATO_CHILD_UNSET: undefined,
+    });
+    expect(environment).toMatchObject({
+      MERCATO_CHILD_INHERITED: 'inherited',
+      MERCATO_CHILD_OVERRIDDEN: 'child',
+    });
+    expect(environment).not.toHaveProperty('MERCATO_CHILD_UNSET');
+    expect(environment.PATH).toBeTruthy();
   });
 });

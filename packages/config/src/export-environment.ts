@@ -8,3 +8,18 @@ export function exportEnvironment(values: Readonly<Record<string, string | undef
     if (value !== undefined) process.env[name] = value;
   }
 }
+
+/**
+ * The environment for a child process: this process's variables (PATH, HOME, proxies…) overlaid
+ * with `values`. How launchers hand configuration to the services they spawn without reading
+ * `process.env` themselves.
+ */
+export function childEnvironment(
+  values: Readonly<Record<string, string | undefined>> = {},
+): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries({ ...process.env, ...values })) {
+    if (value !== undefined) environment[name] = value;
+  }
+  return environment;
+}

@@ -24,4 +24,4 @@ export {
   type DeepReadonly,
   type LoadConfigOptions,
 } from './load-config.js';
-export { exportEnvironment } from './export-environment.js';
+export { childEnvironment, exportEnvironment } from './export-environment.js';

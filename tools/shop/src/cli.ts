@@ -1,0 +1,174 @@
+import { rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, url, z } from '@mercato/config';
+import { launchShop, type RunningShop, type ShopEvent } from './launch-shop.js';
+import { repositoryRoot, SHOP_SERVICES, type ShopService } from './services.js';
+
+const USAGE = `Usage: pnpm start [options]
+
+Runs the whole shop on this machine: a Kafka broker (KAFKA_BROKERS, else Docker, else Apache
+Kafka's jars on the local JVM), the product, order and payment services (PGlite data under
+.mercato/data, or PostgreSQL when PRODUCT_/ORDER_/PAYMENT_DATABASE_URL are set) and the gateway.
+
+Options:
+  --replicas LIST     copies per service, e.g. order=2,payment=2 (several copies use PostgreSQL)
+  --gateway-port N    port of the gateway (default 8080; 0 = any free port)
+  --free-ports        any free ports for every service instead of 8080/50051/8081…
+  --data-dir DIR      PGlite data and logs (default .mercato)
+  --reset             delete the PGlite data first (a fresh catalog and no orders)
+  --log-level LEVEL   trace|debug|info|warn|error (default info; logs go to <data-dir>/logs)
+  -h, --help          this text
+`;
+
+const databaseUrls = z.object({
+  PRODUCT_DATABASE_URL: url({ protocols: ['postgres', 'postgresql'] }).optional(),
+  ORDER_DATABASE_URL: url({ protocols: ['postgres', 'postgresql'] }).optional(),
+  PAYMENT_DATABASE_URL: url({ protocols: ['postgres', 'postgresql'] }).optional(),
+});
+
+/** Parses `order=2,payment=2`. */
+export function parseReplicas(text: string): Partial<Record<ShopService, number>> {
+  const replicas: Partial<Record<ShopService, number>> = {};
+  for (const part of text.split(',').filter(Boolean)) {
+    const [name, count] = part.split('=');
+    if (!SHOP_SERVICES.includes(name as ShopService))
+      throw new Error(`--replicas: unknown service "${name}" (one of ${SHOP_SERVICES.join(', ')})`);
+    const value = Number(count);
+    if (!Number.isInteger(value) || value < 1 || value > 8)
+      throw new Error(`--replicas: ${name} needs a count from 1 to 8, got "${count}"`);
+    replicas[name as ShopService] = value;
+  }
+  return replicas;
+}
+
+/** Output of the command: progress on stderr-like lines, the summary on stdout. */
+export interface ShopCliIo {
+  out: (line: string) => void;
+  onSignal: (signal: 'SIGINT' | 'SIGTERM', handler: () => void) => void;
+}
+
+/** `pnpm start`: starts the shop, prints where it is, and runs until Ctrl-C. Resolves the exit code. */
+export async function runShopCli(args: readonly string[], io: ShopCliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        replicas: { type: 'string', default: '' },
+        'gateway-port': { type: 'string' },
+        'free-ports': { type: 'boolean', default: false },
+        'data-dir': { type: 'string' },
+        reset: { type: 'boolean', default: false },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    io.out(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  let replicas;
+  let gatewayPort: number | undefined;
+  let env;
+  try {
+    replicas = parseReplicas(values.replicas);
+    if (values['gateway-port'] !== undefined) {
+      gatewayPort = Number(values['gateway-port']);
+      if (!Number.isInteger(gatewayPort) || gatewayPort < 0 || gatewayPort > 65_535)
+        throw new Error(`--gateway-port: not a port: "${values['gateway-port']}"`);
+    }
+    env = loadConfig(databaseUrls, { name: 'mercato-shop' });
+  } catch (error) {
+    io.out((error as Error).message);
+    return 2;
+  }
+  const dataDir = values['data-dir'] ?? join(repositoryRoot(), '.mercato');
+  if (values.reset) await rm(join(dataDir, 'data'), { recursive: true, force: true });
+
+  const began = Date.now();
+  let shop: RunningShop | undefined;
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  let stopRequested = false;
+  const stop = (code: number) => {
+    if (stopRequested) return;
+    stopRequested = true;
+    io.out('mercato: stopping…');
+    void (shop?.stop() ?? Promise.resolve()).then(() => {
+      io.out('mercato: stopped; nothing left running.');
+      finish(code);
+    });
+  };
+  io.onSignal('SIGINT', () => stop(0));
+  io.onSignal('SIGTERM', () => stop(0));
+
+  try {
+    shop = await launchShop({
+      replicas,
+      dataDir,
+      ports: values['free-ports'] ? 'free' : 'default',
+      ...(gatewayPort !== undefined ? { gatewayPort } : {}),
+      logLevel: values['log-level'],
+      databaseUrls: {
+        product: env.PRODUCT_DATABASE_URL,
+        order: env.ORDER_DATABASE_URL,
+        payment: env.PAYMENT_DATABASE_URL,
+      },
+      onEvent: (event) => {
+        const line = describeEvent(event);
+        if (line) io.out(`mercato: ${line}`);
+        if (event.type === 'exited' && !stopRequested) {
+          io.out(`mercato: ${event.instance} stopped unexpectedly; stopping the shop.`);
+          stop(1);
+        }
+      },
+    });
+  } catch (error) {
+    io.out(`mercato: the shop did not start: ${(error as Error).message}`);
+    return 1;
+  }
+  if (stopRequested) return finished;
+  const base = shop.gatewayUrl.replace('127.0.0.1', 'localhost');
+  const logs = relative(process.cwd(), join(dataDir, 'logs')) || '.';
+  io.out(
+    [
+      '',
+      `Mercato is running (ready in ${((Date.now() - began) / 1000).toFixed(1)} s).`,
+      `  Storefront  ${base}/`,
+      `  API docs    ${base}/docs   (OpenAPI: ${base}/openapi.json)`,
+      `  API         ${base}/api/v1/products`,
+      `  Metrics     ${shop.instances.map((instance) => `${instance.httpUrl}/metrics`).join('\n              ')}`,
+      `  Logs        ${logs}/<service>-<replica>.log (JSON lines)`,
+      '',
+      'Press Ctrl-C to stop.',
+    ].join('\n'),
+  );
+  return finished;
+}
+
+function describeEvent(event: ShopEvent): string | undefined {
+  switch (event.type) {
+    case 'note':
+      return event.message;
+    case 'broker':
+      return `Kafka at ${event.brokers.join(',')} (${event.source}${event.started ? ', started now' : ''})`;
+    case 'database':
+      return `${event.service} data: ${event.kind === 'pglite' ? 'PGlite in' : 'PostgreSQL'} ${event.where}`;
+    case 'starting':
+      return `starting ${event.instance}…`;
+    case 'ready':
+      return `${event.instance} ready in ${(event.ms / 1000).toFixed(1)} s (${event.grpcAddress ? `gRPC ${event.grpcAddress}, ` : ''}${event.httpUrl})`;
+    case 'exited':
+      return `${event.instance} exited (${event.how})`;
+    case 'stopping':
+      return undefined;
+    case 'stopped':
+      return `${event.instance} stopped (${event.how})`;
+  }
+}

@@ -1,0 +1,14 @@
+export {
+  launchShop,
+  type LaunchOptions,
+  type RunningShop,
+  type ShopEvent,
+  type ShopInstance,
+} from './launch-shop.js';
+export {
+  DATABASE_SERVICES,
+  SHOP_SERVICES,
+  type DatabaseService,
+  type ShopService,
+} from './services.js';
+export { describeExit, type ProcessExit } from './service-process.js';

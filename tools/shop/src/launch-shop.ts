@@ -1,0 +1,339 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { DEFAULT_PORTS } from '@mercato/contracts';
+import { acquireKafka, acquirePostgres, type PostgresLease } from '@mercato/harness';
+import { describeExit, type ProcessExit, ServiceProcess } from './service-process.js';
+import {
+  DATABASE_SERVICES,
+  type DatabaseService,
+  repositoryRoot,
+  SHOP_SERVICES,
+  servesGrpc,
+  type ShopService,
+} from './services.js';
+
+/** What happens while the shop starts, runs and stops (the CLI prints these). */
+export type ShopEvent =
+  | { type: 'note'; message: string }
+  | { type: 'broker'; brokers: readonly string[]; source: string; started: boolean }
+  | { type: 'database'; service: DatabaseService; kind: 'pglite' | 'postgres'; where: string }
+  | { type: 'starting'; instance: string }
+  | { type: 'ready'; instance: string; ms: number; httpUrl: string; grpcAddress?: string }
+  /** An instance ended without being asked to (a crash or a kill from outside). */
+  | { type: 'exited'; instance: string; how: string }
+  | { type: 'stopping'; instance: string }
+  | { type: 'stopped'; instance: string; how: string };
+
+/** How to run the shop; every field has a default. */
+export interface LaunchOptions {
+  /** Copies of each service (default 1). More than one of product/order/payment needs PostgreSQL. */
+  replicas?: Partial<Record<ShopService, number>>;
+  /** Kafka bootstrap brokers to use; else the harness finds or starts one. */
+  kafkaBrokers?: string;
+  /** Topic and consumer-group prefix, so several shops can share one broker (default none). */
+  kafkaNamespace?: string;
+  /** PostgreSQL URL per service; services without one use PGlite under `dataDir` (one replica) or a database the harness creates (several replicas). */
+  databaseUrls?: Partial<Record<DatabaseService, string>>;
+  /** Root of the PGlite data directories and the log files (default `<repo>/.mercato`). */
+  dataDir?: string;
+  /** `'default'`: the well-known ports (8080, 50051…) for the first replica; `'free'`: any free ports (tests). Default `'free'`. */
+  ports?: 'default' | 'free';
+  /** Port of the first gateway; overrides `ports` for it (0 = free). */
+  gatewayPort?: number;
+  /** LOG_LEVEL of every service (default `info`). */
+  logLevel?: string;
+  /** Extra variables per service. */
+  env?: Partial<Record<ShopService, Record<string, string>>>;
+  /** How long one instance may take to become ready (default 90 s). */
+  readyTimeoutMs?: number;
+  onEvent?: (event: ShopEvent) => void;
+}
+
+/** A service instance of a running shop. */
+export interface ShopInstance {
+  readonly service: ShopService;
+  readonly replica: number;
+  readonly name: string;
+  /** The process id while it runs. */
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  readonly httpUrl: string;
+  readonly grpcAddress: string | undefined;
+  readonly logFile: string;
+}
+
+/** The whole shop running as local processes. */
+export interface RunningShop {
+  /** Base URL of the first gateway: storefront, API, docs. */
+  readonly gatewayUrl: string;
+  readonly brokers: readonly string[];
+  readonly kafkaNamespace: string;
+  /** Every instance, in start-up order. */
+  readonly instances: readonly ShopInstance[];
+  /** The instances of one service. */
+  instancesOf(service: ShopService): ShopInstance[];
+  /** Kills one instance (SIGKILL unless told otherwise), as a crash would. */
+  kill(service: ShopService, replica?: number, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a stopped or killed instance again on its ports and waits until it is ready. */
+  start(service: ShopService, replica?: number): Promise<void>;
+  /** Graceful SIGTERM stop of one instance, then a start on the same ports (a rolling-restart step). */
+  restart(service: ShopService, replica?: number): Promise<void>;
+  /** Stops everything gracefully (gateways first) and releases the broker and database leases. */
+  stop(): Promise<void>;
+}
+
+const STOP_ORDER: readonly ShopService[][] = [['gateway'], ['order', 'payment'], ['product']];
+
+/**
+ * Starts the shop: a broker (given, else from the harness), a database per service, then every
+ * instance of product, order and payment side by side and the gateways last, each ready before
+ * this resolves. Failure to start stops whatever did start.
+ */
+export async function launchShop(options: LaunchOptions = {}): Promise<RunningShop> {
+  const emit = options.onEvent ?? (() => undefined);
+  const root = options.dataDir ?? join(repositoryRoot(), '.mercato');
+  const logDir = join(root, 'logs');
+  await mkdir(logDir, { recursive: true });
+  const replicas = (service: ShopService) => {
+    const count = options.replicas?.[service] ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > 8)
+      throw new RangeError(`replicas of ${service} must be 1–8, got ${count}`);
+    return count;
+  };
+  const releases: Array<() => Promise<void>> = [];
+  const instances: ServiceProcess[] = [];
+  let stopping = false;
+
+  const stopAll = async () => {
+    stopping = true;
+    for (const group of STOP_ORDER) {
+      await Promise.all(
+        instances
+          .filter((instance) => group.includes(instance.service) && instance.running)
+          .map(async (instance) => {
+            emit({ type: 'stopping', instance: instance.name });
+            const exit = await instance.stop();
+            emit({ type: 'stopped', instance: instance.name, how: exit ? describeExit(exit) : '' });
+          }),
+      );
+    }
+    for (const release of releases.splice(0).reverse()) await release().catch(() => undefined);
+  };
+
+  try {
+    const kafka = options.kafkaBrokers
+      ? { brokers: options.kafkaBrokers.split(','), source: 'given', started: false }
+      : await acquireKafka({ log: (message) => emit({ type: 'note', message }) }).then((lease) => {
+          releases.push(() => lease.release());
+          return lease;
+        });
+    emit({ type: 'broker', brokers: kafka.brokers, source: kafka.source, started: kafka.started });
+
+    let postgres: PostgresLease | undefined;
+    const databaseEnv = {} as Record<DatabaseService, Record<string, string>>;
+    for (const service of DATABASE_SERVICES) {
+      const given = options.databaseUrls?.[service];
+      if (given) {
+        databaseEnv[service] = { DATABASE_URL: given };
+        emit({ type: 'database', service, kind: 'postgres', where: redact(given) });
+      } else if (replicas(service) > 1) {
+        // PGlite is one process's database; replicas share a PostgreSQL database instead.
+        if (!postgres) {
+          postgres = await acquirePostgres({ log: (message) => emit({ type: 'note', message }) });
+          const lease = postgres;
+          releases.push(() => lease.release());
+        }
+        const url = await postgres.createDatabase(`shop_${service}`);
+        databaseEnv[service] = { DATABASE_URL: url };
+        emit({ type: 'database', service, kind: 'postgres', where: redact(url) });
+      } else {
+        const dataDir = join(root, 'data', service);
+        await mkdir(dataDir, { recursive: true });
+        databaseEnv[service] = { DATA_DIR: dataDir };
+        emit({ type: 'database', service, kind: 'pglite', where: dataDir });
+      }
+    }
+
+    const usedPorts = new Set<number>();
+    const portFor = async (wellKnown: number | undefined): Promise<number> => {
+      if (wellKnown !== undefined && !(await isPortFree(wellKnown)))
+        throw new Error(
+          `port ${wellKnown} is in use: stop what listens there, or pick other ports (--gateway-port, --free-ports)`,
+        );
+      const port = wellKnown ?? (await freePort(usedPorts));
+      usedPorts.add(port);
+      return port;
+    };
+    const plan = new Map<ShopService, Array<{ http: number; grpc?: number }>>();
+    for (const service of SHOP_SERVICES) {
+      const ports = [];
+      for (let replica = 0; replica < replicas(service); replica += 1) {
+        const wellKnown = options.ports === 'default' && replica === 0;
+        if (service === 'gateway') {
+          const requested = replica === 0 ? options.gatewayPort : undefined;
+          const http =
+            requested === undefined
+              ? await portFor(wellKnown ? DEFAULT_PORTS.gateway.http : undefined)
+              : await portFor(requested === 0 ? undefined : requested);
+          ports.push({ http });
+        } else {
+          ports.push({
+            http: await portFor(wellKnown ? DEFAULT_PORTS[service].http : undefined),
+            grpc: await portFor(wellKnown ? DEFAULT_PORTS[service].grpc : undefined),
+          });
+        }
+      }
+      plan.set(service, ports);
+    }
+    const addresses = (service: DatabaseService) =>
+      plan
+        .get(service)!
+        .map((ports) => `127.0.0.1:${ports.grpc}`)
+        .join(',');
+
+    const kafkaNamespace = options.kafkaNamespace ?? '';
+    const common = {
+      HOST: '127.0.0.1',
+      LOG_LEVEL: options.logLevel ?? 'info',
+      // Clients balance over the replicas themselves; there is no load balancer to drain from.
+      SHUTDOWN_DRAIN_DELAY: '0',
+    };
+    const messaging = { KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_NAMESPACE: kafkaNamespace };
+    // One secret per shop, shared by its gateways, so a token survives a gateway restart.
+    const jwtSecret = randomBytes(32).toString('base64url');
+    const environmentOf = (service: ShopService, ports: { http: number; grpc?: number }) => {
+      const own: Record<string, string> =
+        service === 'gateway'
+          ? {
+              JWT_SECRET: jwtSecret,
+              PRODUCT_SERVICE_ADDRESSES: addresses('product'),
+              ORDER_SERVICE_ADDRESSES: addresses('order'),
+              PAYMENT_SERVICE_ADDRESSES: addresses('payment'),
+            }
+          : {
+              ...messaging,
+              ...databaseEnv[service],
+              GRPC_PORT: String(ports.grpc),
+              ...(service === 'order'
+                ? {
+                    PRODUCT_SERVICE_ADDRESSES: addresses('product'),
+                    PAYMENT_SERVICE_ADDRESSES: addresses('payment'),
+                  }
+                : {}),
+              ...(service === 'payment' ? { ORDER_SERVICE_ADDRESSES: addresses('order') } : {}),
+            };
+      return { ...common, HTTP_PORT: String(ports.http), ...own, ...options.env?.[service] };
+    };
+
+    // While the shop stops, an instance may exit before it is asked to (Ctrl-C in a terminal
+    // signals the whole process group at once): that is a normal stop, not a crash.
+    const onUnexpectedExit = (instance: ServiceProcess, exit: ProcessExit) =>
+      emit(
+        stopping
+          ? { type: 'stopped', instance: instance.name, how: describeExit(exit) }
+          : { type: 'exited', instance: instance.name, how: describeExit(exit) },
+      );
+    for (const service of SHOP_SERVICES) {
+      plan.get(service)!.forEach((ports, replica) => {
+        instances.push(
+          new ServiceProcess(
+            service,
+            replica,
+            ports,
+            environmentOf(service, ports),
+            join(logDir, `${service}-${replica}.log`),
+            onUnexpectedExit,
+          ),
+        );
+      });
+    }
+
+    const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
+    const startInstance = async (instance: ServiceProcess) => {
+      emit({ type: 'starting', instance: instance.name });
+      const began = Date.now();
+      await instance.start(readyTimeoutMs);
+      emit({
+        type: 'ready',
+        instance: instance.name,
+        ms: Date.now() - began,
+        httpUrl: instance.httpUrl,
+        ...(instance.grpcAddress ? { grpcAddress: instance.grpcAddress } : {}),
+      });
+    };
+    const backends = instances.filter((instance) => servesGrpc(instance.service));
+    const results = await Promise.allSettled(backends.map(startInstance));
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw (failed).reason;
+    for (const gateway of instances.filter((instance) => instance.service === 'gateway'))
+      await startInstance(gateway);
+
+    const find = (service: ShopService, replica: number) => {
+      const instance = instances.find(
+        (candidate) => candidate.service === service && candidate.replica === replica,
+      );
+      if (!instance) throw new RangeError(`the shop has no ${service}#${replica}`);
+      return instance;
+    };
+    const gateway = find('gateway', 0);
+    return {
+      gatewayUrl: gateway.httpUrl,
+      brokers: kafka.brokers,
+      kafkaNamespace,
+      instances,
+      instancesOf: (service) => instances.filter((instance) => instance.service === service),
+      async kill(service, replica = 0, signal = 'SIGKILL') {
+        const instance = find(service, replica);
+        const exit = await instance.kill(signal);
+        emit({ type: 'stopped', instance: instance.name, how: exit ? describeExit(exit) : '' });
+      },
+      start: (service, replica = 0) => startInstance(find(service, replica)),
+      async restart(service, replica = 0) {
+        const instance = find(service, replica);
+        emit({ type: 'stopping', instance: instance.name });
+        const exit = await instance.stop();
+        emit({ type: 'stopped', instance: instance.name, how: exit ? describeExit(exit) : '' });
+        await startInstance(instance);
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Whether a port on 127.0.0.1 can be bound now. */
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port nothing listens on now (and not handed out before in this launch). */
+async function freePort(taken: ReadonlySet<number>): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    if (!taken.has(port)) return port;
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}`;
+  } catch {
+    return 'a PostgreSQL URL';
+  }
+}
