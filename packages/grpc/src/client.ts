@@ -107,6 +107,10 @@ export function createClient<C extends Client>(
       'grpc.service_config': serviceConfig(options),
       'grpc.enable_retries': options.retry ? 1 : 0,
       'grpc.keepalive_time_ms': 30_000,
+      // grpc-js backs off up to 120 s between reconnects; a replica that restarts (a rolling update,
+      // a crash) is back within seconds and must get traffic again before its sibling goes down.
+      'grpc.initial_reconnect_backoff_ms': 250,
+      'grpc.max_reconnect_backoff_ms': 2_000,
       interceptors: [
         defaultDeadlineInterceptor(options.defaultDeadlineMs),
         ...(options.interceptors ?? []),
