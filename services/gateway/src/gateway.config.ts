@@ -1,5 +1,6 @@
 import {
   baseServiceSchema,
+  bool,
   csvList,
   duration,
   integer,
@@ -68,6 +69,11 @@ export const gatewayConfigSchema = baseServiceSchema.extend({
     .default(600)
     .describe('Requests one client (token subject, else IP address) may make per window'),
   RATE_LIMIT_WINDOW: duration().default(60_000).describe('Window of the rate limit'),
+  REQUEST_METRICS: bool()
+    .default(true)
+    .describe(
+      'Record RED metrics of API requests and backend calls (off only to measure what they cost)',
+    ),
   TRUST_PROXY_HOPS: integer({ min: 0, max: 10 })
     .default(0)
     .describe('Reverse proxies in front of the gateway whose X-Forwarded-For is trusted'),

@@ -14,6 +14,7 @@ import {
 import { createLogger, type Logger } from '@mercato/logger';
 import { createMetrics, httpMetricsMiddleware, metricsHandler } from '@mercato/metrics';
 import type { Registry } from 'prom-client';
+import { storefrontDirectory } from '@mercato/storefront';
 import { buildOpenApiDocument } from './api/openapi.js';
 import { API_PREFIX, mountRoutes, type RouteDefinition } from './api/route-registry.js';
 import { apiRoutes } from './api/routes.js';
@@ -25,6 +26,7 @@ import { correlationMiddleware } from './edge/correlation.js';
 import { rateLimitMiddleware } from './edge/rate-limit.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { HttpProblem, sendProblem, toHttpProblem } from './problem.js';
+import { storefrontRouter } from './storefront.js';
 
 export { loadGatewayConfig, gatewayConfigSchema, type GatewayConfig } from './gateway.config.js';
 export { DEMO_CUSTOMERS, TokenService, type Principal } from './auth.js';
@@ -45,6 +47,8 @@ export interface GatewayDependencies {
   health?: Health;
   /** Backend clients; by default one per backend from the configured addresses. */
   backends?: Backends;
+  /** The built storefront served at `/`; by default the @mercato/storefront package's build. */
+  storefrontDirectory?: string;
 }
 
 /** A gateway application, not yet listening. */
@@ -61,7 +65,10 @@ export interface Gateway {
   close(): void;
 }
 
-/** Builds the Express application of the gateway: edge protection, the API, docs, health and metrics. */
+/**
+ * Builds the Express application of the gateway: edge protection, the API, docs, health, metrics
+ * and the storefront.
+ */
 export function createServer(deps: GatewayDependencies): Gateway {
   const { config } = deps;
   const name = config.SERVICE_NAME ?? SERVICE_NAME;
@@ -91,7 +98,7 @@ export function createServer(deps: GatewayDependencies): Gateway {
 
   app.use(correlationMiddleware());
   app.use(accessLog(logger));
-  app.use(httpMetricsMiddleware(metrics));
+  if (config.REQUEST_METRICS) app.use(httpMetricsMiddleware(metrics));
   app.use(createHealthRouter(health));
   app.get('/metrics', metricsHandler(metrics));
 
@@ -128,6 +135,11 @@ export function createServer(deps: GatewayDependencies): Gateway {
   );
   app.use(API_PREFIX, express.json({ limit: config.BODY_LIMIT_BYTES, strict: true }));
   mountRoutes(app, routes);
+
+  // After the API, so API requests never touch the file system.
+  const storefront = storefrontRouter(deps.storefrontDirectory ?? storefrontDirectory());
+  if (storefront) app.use(storefront);
+  else logger.warn('the storefront is not built (pnpm build); only the API is served');
 
   app.use((req, _res, next) => {
     next(new HttpProblem('not-found', `no route for ${req.method} ${req.path}`));
