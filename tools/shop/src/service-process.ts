@@ -95,7 +95,15 @@ export class ServiceProcess {
     if (!this.running) return this.#exitInfo;
     this.#expectedExit = true;
     this.#child!.kill('SIGTERM');
-    const exit = await Promise.race([this.#exit!, sleep(timeoutMs).then(() => undefined)]);
+    const timer = new AbortController();
+    const exit = await Promise.race([
+      this.#exit!,
+      sleep(timeoutMs, undefined, { signal: timer.signal }).then(
+        () => undefined,
+        () => undefined,
+      ),
+    ]);
+    timer.abort();
     if (exit) return exit;
     this.#child!.kill('SIGKILL');
     return this.#exit!;
