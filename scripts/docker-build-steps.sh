@@ -8,7 +8,8 @@
 #   docker-build-steps.sh install               pnpm install --frozen-lockfile in the pruned workspace
 #   (--prefer-offline: a warm store is used as it is; an empty one, as in a Docker build, fetches)
 #   docker-build-steps.sh build <service>       generate and build the service and its dependencies
-#   docker-build-steps.sh deploy <service> <out> the service with production dependencies only
+#   docker-build-steps.sh deploy <service> <out> the service with production dependencies only, from
+#   the lockfile and the store `install` filled, without the network
 set -euo pipefail
 export TURBO_TELEMETRY_DISABLED=1
 
@@ -74,11 +75,15 @@ case "$step" in
     package="$(package_of "${2:-}")"
     out="${3:-}"
     [[ -n "$out" ]] || usage
-    # --legacy: pnpm 10's default deploy needs inject-workspace-packages=true, which would make
-    # every workspace package a copy in development too (edits would need a re-install).
-    # hoist-workspace-packages=false: else node_modules/.pnpm/node_modules links back to the
-    # service's source directory, which the runtime image does not have.
-    pnpm --filter "$package" deploy --prod --legacy --prefer-offline --config.hoist-workspace-packages=false "$out"
+    # pnpm 10's deploy installs the lockfile's packages as they are (frozen), so it resolves
+    # nothing and needs no registry. It requires inject-workspace-packages, given here only:
+    # set for the workspace, every workspace package would be a copy in development too (edits
+    # would need a re-install). Not --legacy: that re-resolves the whole graph, and asks the
+    # registry for the other platforms' binaries of dev tools, which no install puts in the store.
+    pnpm --filter "$package" deploy --prod --offline --config.inject-workspace-packages=true "$out"
+    # The deploy's own lockfile lists every package of the workspace, development tools included,
+    # and image scanners would report them; node_modules/.pnpm/lock.yaml lists what is installed.
+    rm "$out/pnpm-lock.yaml"
     ;;
   *)
     usage

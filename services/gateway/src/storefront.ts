@@ -57,7 +57,9 @@ export function storefrontRouter(directory: string): Router | undefined {
       return;
     }
     res.setHeader('Cache-Control', REVALIDATE_CACHE_CONTROL);
-    res.sendFile(indexFile, { cacheControl: false }, (error) => {
+    // Relative to `root`: given an absolute path, send refuses any with a dot-directory in it, and
+    // in the image the build lives under node_modules/.pnpm.
+    res.sendFile('index.html', { root: directory, cacheControl: false }, (error) => {
       if (error) next(error);
     });
   });

@@ -1,4 +1,4 @@
 import { setupTestInfra } from '@mercato/harness';
 
-// The replayed order service image needs a real broker and database, as in compose.
+// The replayed service images start against a real broker and PostgreSQL, as in compose.
 export default () => setupTestInfra({ kafka: true, postgres: true });
