@@ -1,4 +1,5 @@
-import { loadGatewayConfig, startGateway, type RunningGateway } from '@mercato/gateway-service';
+import { startGateway, type RunningGateway } from '@mercato/gateway-service';
+import { testGatewayConfig } from '@mercato/gateway-service/testing';
 import { startShop, startShopProduct, type Shop } from '@mercato/payment-service/testing';
 
 /** The whole shop behind a real gateway that serves the built storefront. */
@@ -18,22 +19,16 @@ export interface ShopUnderTest {
 export async function startShopUnderTest(): Promise<ShopUnderTest> {
   const shop = await startShop(undefined, { seedCatalog: true });
   const gateway = await startGateway(
-    loadGatewayConfig({
-      env: {
-        HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        LOG_LEVEL: 'silent',
-        SHUTDOWN_DRAIN_DELAY: '0',
-        SHUTDOWN_TIMEOUT: '5s',
-        JWT_SECRET: 'browser-suite-signing-key-0123456789abcdef',
-        PRODUCT_SERVICE_ADDRESSES: `127.0.0.1:${shop.env.ports.product}`,
-        ORDER_SERVICE_ADDRESSES: `127.0.0.1:${shop.env.ports.order}`,
-        PAYMENT_SERVICE_ADDRESSES: `127.0.0.1:${shop.env.ports.payment}`,
-        // An outage test restarts the product service; the storefront's "Try again" should not
-        // wait the default 10 s for the circuit to close.
-        BREAKER_COOL_DOWN: '500ms',
+    testGatewayConfig(
+      {
+        product: shop.product.grpcAddress,
+        order: shop.order.grpcAddress,
+        payment: shop.payment.grpcAddress,
       },
-    }),
+      // An outage test restarts the product service; the storefront's "Try again" should not
+      // wait the default 10 s for the circuit to close.
+      { BREAKER_COOL_DOWN: '500ms' },
+    ),
   );
   let restarted: Awaited<ReturnType<typeof startShopProduct>> | undefined;
   return {
