@@ -5,6 +5,8 @@ import type { ProductConfig } from './product.config.js';
 import { SERVICE_NAME } from './product.constants.js';
 
 export { loadProductConfig, productConfigSchema, type ProductConfig } from './product.config.js';
+/** The catalog's gRPC handlers, for a caller in the same process (the gateway benchmark). */
+export { CatalogGrpcController } from './catalog/catalog.grpc.controller.js';
 
 /** Starts the product service (main.ts and the integration tests share this). */
 export function startProductService(

@@ -80,6 +80,7 @@ export function createBackends(
     | 'BACKEND_READ_ATTEMPTS'
     | 'BREAKER_FAILURE_THRESHOLD'
     | 'BREAKER_COOL_DOWN'
+    | 'REQUEST_METRICS'
   >,
   metrics: Registry,
   logger: Logger,
@@ -116,7 +117,9 @@ export function createBackends(
     const client = createClient(Constructor, {
       addresses,
       defaultDeadlineMs: config.BACKEND_CALL_TIMEOUT,
-      interceptors: [correlationClientInterceptor(), clientMetrics],
+      interceptors: config.REQUEST_METRICS
+        ? [correlationClientInterceptor(), clientMetrics]
+        : [correlationClientInterceptor()],
       // gRPC retry policies need at least two attempts; one means "no retries".
       retry:
         config.BACKEND_READ_ATTEMPTS > 1

@@ -1,0 +1,453 @@
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  acquireKafka,
+  acquirePostgres,
+  type KafkaLease,
+  type PostgresLease,
+} from '@mercato/harness';
+import { LatencyRecorder, runLoad, type LatencyStats, type SettledOrder } from '@mercato/loadgen';
+import { freePort } from '@mercato/service-kit';
+import { launchShop } from '@mercato/shop';
+import { measureThroughput, type ThroughputResult, type ThroughputSettings } from './http-load.js';
+import { describeMachine, type MachineInfo } from './machine.js';
+import { residentSetBytes, startService, startTarget } from './processes.js';
+
+/** The throughput parts: (a) raw node:http, (b) gateway with product in-process, (c) over gRPC, (f) (c) without logs and metrics. */
+export type ThroughputPartId = 'a' | 'b' | 'c' | 'f';
+
+/** One throughput measurement. */
+export interface ThroughputPart {
+  id: ThroughputPartId;
+  title: string;
+  result: ThroughputResult;
+}
+
+/** Checkout latency under one steady order rate (part d). */
+export interface CheckoutResult {
+  ordersPerSecond: number;
+  durationSeconds: number;
+  /** Order journeys started per second (fewer than asked when some were dropped). */
+  achievedOrdersPerSecond: number;
+  placed: number;
+  byStatus: Record<string, number>;
+  failedJourneys: number;
+  /** Journeys not started because `maxConcurrentJourneys` were still running: the shop fell behind. */
+  droppedJourneys: number;
+  failures: Record<string, number>;
+  non2xx: number;
+  /** From sending POST /orders to the order service recording PAID (the order's updatedAt). */
+  recordedMs: LatencyStats | undefined;
+  /** From sending POST /orders until a poll saw PAID (includes up to one poll interval). */
+  observedMs: LatencyStats | undefined;
+  /** First wait before a poll; each next one is 1.5× longer, up to the maximum. */
+  pollIntervalMs: number;
+  maxPollIntervalMs: number;
+}
+
+/** A PostgreSQL server (as deployed) or embedded PGlite (the default of `pnpm start`). */
+export type BenchDatabase = 'postgres' | 'pglite';
+
+/** Resident memory of one service instance (part e). */
+export interface MemoryResult {
+  instance: string;
+  service: string;
+  /** After start-up, before any load. */
+  idleBytes: number | undefined;
+  /** When the last (highest) checkout rate ended. */
+  loadedBytes: number | undefined;
+  /** Highest sample (once a second) during the load. */
+  peakBytes: number | undefined;
+}
+
+/** Everything one `pnpm bench` run measured. */
+export interface BenchReport {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  commit: string | undefined;
+  machine: MachineInfo;
+  settings: ThroughputSettings & {
+    database: BenchDatabase;
+    observabilityRounds: number;
+    path: string;
+    productId: string;
+    rateLimitMax: number;
+  };
+  /** (c) and (f) are the median of these alternating runs (req/s of each). */
+  rounds: { c: number[]; f: number[] };
+  throughput: ThroughputPart[];
+  /** Req/s of each part divided by req/s of (a); and logs+metrics on over off. */
+  ratios: {
+    bOverA: number;
+    cOverA: number;
+    fOverA: number;
+    /** (c) over (f): the share of throughput kept with logs and metrics on. */
+    observabilityOnOverOff: number;
+  };
+  /** One result per checkout rate, in the order they ran. */
+  checkout: CheckoutResult[] | undefined;
+  memory: MemoryResult[] | undefined;
+}
+
+/** How long and how hard each part runs. */
+export interface BenchOptions {
+  throughput: ThroughputSettings;
+  checkout: {
+    /** Run one after another on the same shop, e.g. a rate it keeps up with, then the target. */
+    ordersPerSecond: readonly number[];
+    durationSeconds: number;
+    /** Journeys in flight at most; a journey due beyond is dropped and counted. */
+    maxConcurrentJourneys: number;
+    pollIntervalMs: number;
+    maxPollIntervalMs: number;
+    /** Time between the shop being ready and the idle memory reading. */
+    idleSettleSeconds: number;
+  } | null;
+  /** Where the services keep their data, in every part. */
+  database: BenchDatabase;
+  /** Alternating runs of (c) and (f); the median of each is reported. */
+  observabilityRounds: number;
+  /** Progress lines (the CLI prints them on stderr). */
+  log: (line: string) => void;
+  commit?: string;
+}
+
+// The limiter runs (its counting is part of the route's cost) but never rejects: the benchmark
+// measures the route, not the rate limit, and comes from one address.
+const RATE_LIMIT_MAX = 1_000_000_000;
+const PRODUCT_PATH = '/api/v1/products/';
+
+const format = (value: number) => Math.round(value).toLocaleString('en-US');
+
+/** Runs every part once, in one process tree, and returns the figures. */
+export async function runBenchmarks(options: BenchOptions): Promise<BenchReport> {
+  const startedAt = new Date();
+  // Before anything starts: the load average then says what else the machine was doing.
+  const machine = describeMachine();
+  const { log } = options;
+  const kafka = await acquireKafka({ log: (message) => log(`kafka: ${message}`) });
+  const postgres =
+    options.database === 'postgres'
+      ? await acquirePostgres({ log: (message) => log(`postgres: ${message}`) }).catch(
+          async (error: unknown) => {
+            await kafka.release();
+            throw error;
+          },
+        )
+      : undefined;
+  // A fresh database per part (dropped when the lease is released); PGlite keeps each in memory.
+  const databaseEnv = async (name: string): Promise<Record<string, string>> =>
+    postgres ? { DATABASE_URL: await postgres.createDatabase(name) } : {};
+  try {
+    const namespace = `bench-${randomBytes(4).toString('hex')}`;
+    const productEnv = async (ports: { grpc: number; http: number }, part: string) => ({
+      ...(await databaseEnv(`bench_product_${part}`)),
+      HOST: '127.0.0.1',
+      GRPC_PORT: String(ports.grpc),
+      HTTP_PORT: String(ports.http),
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      KAFKA_NAMESPACE: `${namespace}-${part}.`,
+      LOG_LEVEL: 'info',
+      SEED_CATALOG: 'true',
+      SHUTDOWN_DRAIN_DELAY: '0',
+    });
+    const gatewayEnv = (extra: Record<string, string>) => ({
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      REQUEST_METRICS: 'true',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
+      SHUTDOWN_DRAIN_DELAY: '0',
+      ...extra,
+    });
+    const measure = async (
+      id: ThroughputPartId,
+      title: string,
+      url: string,
+    ): Promise<ThroughputPart> => {
+      log(`(${id}) ${title}: measuring ${url}`);
+      const result = await measureThroughput(url, options.throughput);
+      if (result.non2xx > 0 || result.errors > 0)
+        throw new Error(
+          `(${id}) ${title}: ${result.non2xx} non-2xx responses and ${result.errors} errors — the figures would not be comparable`,
+        );
+      log(
+        `(${id}) ${format(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms`,
+      );
+      return { id, title, result };
+    };
+
+    // (b) first: its gateway tells which product to ask for and what JSON it is.
+    const inProcess = await startTarget('in-process-gateway', {
+      productEnv: await productEnv({ grpc: 0, http: 0 }, 'b'),
+      gatewayEnv: gatewayEnv({ HTTP_PORT: '0' }),
+    });
+    let productId: string;
+    let productJson: string;
+    let b: ThroughputPart;
+    try {
+      productId = await firstProductId(inProcess.url);
+      productJson = await fetchText(`${inProcess.url}${PRODUCT_PATH}${productId}`);
+      b = await measure(
+        'b',
+        'gateway, product in-process',
+        `${inProcess.url}${PRODUCT_PATH}${productId}`,
+      );
+    } finally {
+      await inProcess.process.stop();
+    }
+
+    const raw = await startTarget('raw-http', { body: productJson });
+    let a: ThroughputPart;
+    try {
+      a = await measure('a', 'raw node:http, same JSON', `${raw.url}${PRODUCT_PATH}${productId}`);
+    } finally {
+      await raw.process.stop();
+    }
+
+    // (c) and (f) share one product service; their gateways take turns, `rounds` times each, and
+    // the median counts: on a shared 2-core machine one pair of runs can differ by more than the
+    // cost of logs and metrics.
+    const productPorts = { grpc: await freePort(), http: await freePort() };
+    const product = await startService(
+      'product',
+      '@mercato/product-service',
+      await productEnv(productPorts, 'c'),
+      `http://127.0.0.1:${productPorts.http}/health/ready`,
+    );
+    const overGrpc = async (
+      id: ThroughputPartId,
+      title: string,
+      observability: { LOG_LEVEL: string; REQUEST_METRICS: string },
+    ): Promise<ThroughputPart> => {
+      const gatewayPort = await freePort();
+      const gateway = await startService(
+        'gateway',
+        '@mercato/gateway-service',
+        gatewayEnv({
+          HTTP_PORT: String(gatewayPort),
+          PRODUCT_SERVICE_ADDRESSES: `127.0.0.1:${productPorts.grpc}`,
+          ...observability,
+        }),
+        `http://127.0.0.1:${gatewayPort}/health/live`,
+      );
+      try {
+        const url = `http://127.0.0.1:${gatewayPort}${PRODUCT_PATH}${productId}`;
+        const served = await fetchText(url);
+        if (!isDeepStrictEqual(JSON.parse(served), JSON.parse(productJson)))
+          throw new Error(`(${id}) serves other JSON than (b):\n${served}\n${productJson}`);
+        return await measure(id, title, url);
+      } finally {
+        await gateway.stop();
+      }
+    };
+    const cRuns: ThroughputPart[] = [];
+    const fRuns: ThroughputPart[] = [];
+    try {
+      for (let round = 0; round < options.observabilityRounds; round += 1) {
+        cRuns.push(
+          await overGrpc('c', 'gateway → gRPC → product', {
+            LOG_LEVEL: 'info',
+            REQUEST_METRICS: 'true',
+          }),
+        );
+        fRuns.push(
+          await overGrpc('f', '(c) with logs and metrics off', {
+            LOG_LEVEL: 'silent',
+            REQUEST_METRICS: 'false',
+          }),
+        );
+      }
+    } finally {
+      await product.stop();
+    }
+    const c = medianRun(cRuns);
+    const f = medianRun(fRuns);
+
+    const checkoutAndMemory = options.checkout
+      ? await runCheckout(kafka, `${namespace}-shop.`, options.checkout, log, postgres)
+      : undefined;
+
+    const throughput = [a, b, c, f];
+    const rounds = { c: cRuns.map(requestsPerSecond), f: fRuns.map(requestsPerSecond) };
+    return {
+      version: 1,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      commit: options.commit,
+      machine,
+      settings: {
+        ...options.throughput,
+        database: options.database,
+        observabilityRounds: options.observabilityRounds,
+        path: `${PRODUCT_PATH}{id}`,
+        productId,
+        rateLimitMax: RATE_LIMIT_MAX,
+      },
+      throughput,
+      rounds,
+      ratios: {
+        bOverA: b.result.requestsPerSecond / a.result.requestsPerSecond,
+        cOverA: c.result.requestsPerSecond / a.result.requestsPerSecond,
+        fOverA: f.result.requestsPerSecond / a.result.requestsPerSecond,
+        observabilityOnOverOff: c.result.requestsPerSecond / f.result.requestsPerSecond,
+      },
+      checkout: checkoutAndMemory?.checkout,
+      memory: checkoutAndMemory?.memory,
+    };
+  } finally {
+    await postgres?.release();
+    await kafka.release();
+  }
+}
+
+/** (d) and (e): the whole shop as separate processes, idle, then under a steady order rate. */
+async function runCheckout(
+  kafka: KafkaLease,
+  kafkaNamespace: string,
+  settings: NonNullable<BenchOptions['checkout']>,
+  log: (line: string) => void,
+  postgres: PostgresLease | undefined,
+): Promise<{ checkout: CheckoutResult[]; memory: MemoryResult[] }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'mercato-bench-'));
+  try {
+    // Without URLs the shop gives each service PGlite under dataDir.
+    const databaseUrls = postgres && {
+      product: await postgres.createDatabase('bench_shop_product'),
+      order: await postgres.createDatabase('bench_shop_order'),
+      payment: await postgres.createDatabase('bench_shop_payment'),
+    };
+    log(
+      `(d) starting the shop (four services as processes, ${postgres ? 'PostgreSQL' : 'PGlite'}, Kafka)`,
+    );
+    const shop = await launchShop({
+      dataDir,
+      databaseUrls,
+      kafkaBrokers: kafka.brokers.join(','),
+      kafkaNamespace,
+      logLevel: 'info',
+      env: { gateway: { RATE_LIMIT_MAX: String(RATE_LIMIT_MAX) } },
+    });
+    try {
+      await sleep(settings.idleSettleSeconds * 1000);
+      const memory: MemoryResult[] = [];
+      for (const instance of shop.instances) {
+        memory.push({
+          instance: instance.name,
+          service: instance.service,
+          idleBytes: instance.pid ? await residentSetBytes(instance.pid) : undefined,
+          loadedBytes: undefined,
+          peakBytes: undefined,
+        });
+      }
+      const sampleMemory = async (field: 'loadedBytes' | 'peakBytes') => {
+        for (const [index, instance] of shop.instances.entries()) {
+          const rss = instance.pid ? await residentSetBytes(instance.pid) : undefined;
+          const entry = memory[index]!;
+          if (rss === undefined) continue;
+          entry[field] = field === 'peakBytes' ? Math.max(entry.peakBytes ?? 0, rss) : rss;
+        }
+      };
+      const checkout: CheckoutResult[] = [];
+      for (const rate of settings.ordersPerSecond) {
+        // Memory is reported for the last rate: the highest load the shop was given.
+        for (const entry of memory) entry.peakBytes = undefined;
+        const sampler = setInterval(() => void sampleMemory('peakBytes'), 1_000);
+        try {
+          checkout.push(await checkoutAt(rate, shop.gatewayUrl, settings, log));
+        } finally {
+          clearInterval(sampler);
+        }
+        await sampleMemory('loadedBytes');
+        await sampleMemory('peakBytes');
+      }
+      return { checkout, memory };
+    } finally {
+      await shop.stop();
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Order journeys at a steady rate; latency of the orders that were paid. */
+async function checkoutAt(
+  ordersPerSecond: number,
+  gatewayUrl: string,
+  settings: NonNullable<BenchOptions['checkout']>,
+  log: (line: string) => void,
+): Promise<CheckoutResult> {
+  log(`(d) ${ordersPerSecond} orders/s for ${settings.durationSeconds} s on ${gatewayUrl}`);
+  const settled: SettledOrder[] = [];
+  const summary = await runLoad({
+    baseUrl: gatewayUrl,
+    ratePerSecond: ordersPerSecond,
+    durationMs: settings.durationSeconds * 1000,
+    mix: { order: 1 },
+    paymentTokens: { tok_success: 1 },
+    shoppers: 100,
+    maxConcurrentJourneys: settings.maxConcurrentJourneys,
+    pollIntervalMs: settings.pollIntervalMs,
+    maxPollIntervalMs: settings.maxPollIntervalMs,
+    onOrderSettled: (order) => settled.push(order),
+  });
+  const recorded = new LatencyRecorder();
+  const observed = new LatencyRecorder();
+  for (const order of settled.filter(({ status }) => status === 'PAID')) {
+    // Both clocks are this machine's; the order service stores milliseconds.
+    recorded.record(Math.max(0, order.updatedAt - order.placedAt));
+    observed.record(order.observedAt - order.placedAt);
+  }
+  const result: CheckoutResult = {
+    ordersPerSecond,
+    durationSeconds: settings.durationSeconds,
+    achievedOrdersPerSecond: summary.achievedRate,
+    placed: summary.orders.placed,
+    byStatus: summary.orders.byStatus,
+    failedJourneys: summary.totals.failed,
+    droppedJourneys: summary.totals.dropped,
+    failures: summary.failures,
+    non2xx: summary.requests.non2xx,
+    recordedMs: recorded.stats(),
+    observedMs: observed.stats(),
+    pollIntervalMs: settings.pollIntervalMs,
+    maxPollIntervalMs: settings.maxPollIntervalMs,
+  };
+  log(
+    `(d) ${result.placed} orders ${JSON.stringify(result.byStatus)}, ${result.droppedJourneys} dropped; ` +
+      `POST → PAID p50 ${result.recordedMs?.p50.toFixed(0)} ms, p99 ${result.recordedMs?.p99.toFixed(0)} ms`,
+  );
+  return result;
+}
+
+const requestsPerSecond = (part: ThroughputPart) => part.result.requestsPerSecond;
+
+/** The run with the median throughput (the lower middle one of an even count). */
+export function medianRun(runs: readonly ThroughputPart[]): ThroughputPart {
+  if (runs.length === 0) throw new RangeError('no runs');
+  const sorted = [...runs].sort(
+    (left, right) => requestsPerSecond(left) - requestsPerSecond(right),
+  );
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+async function fetchText(url: string): Promise<string> {
+  const response = await fetch(url);
+  const text = await response.text();
+  if (!response.ok) throw new Error(`GET ${url} answered ${response.status}: ${text}`);
+  return text;
+}
+
+async function firstProductId(baseUrl: string): Promise<string> {
+  const page = JSON.parse(await fetchText(`${baseUrl}/api/v1/products?pageSize=1`)) as {
+    products: { id: string }[];
+  };
+  const id = page.products[0]?.id;
+  if (!id) throw new Error('the catalog is empty: the product service did not seed it');
+  return id;
+}

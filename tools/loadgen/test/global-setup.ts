@@ -1,0 +1,3 @@
+import { setupTestInfra } from '@mercato/harness';
+
+export default () => setupTestInfra({ kafka: true, postgres: true });

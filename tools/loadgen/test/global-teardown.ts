@@ -1,0 +1,3 @@
+import { teardownTestInfra } from '@mercato/harness';
+
+export default () => teardownTestInfra();
