@@ -140,6 +140,66 @@ describe('checkout saga with a real broker', () => {
     );
   });
 
+  it('counts orders created, their outcomes and the checkout time on the order service /metrics', async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`${shop.order.httpAddress}/metrics`)).text();
+      // The sum over every series of `name` whose labels include `labels` (default labels vary).
+      const value = (name: string, labels: Record<string, string> = {}) =>
+        text
+          .split('\n')
+          .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+          .filter((line) =>
+            Object.entries(labels).every(([label, wanted]) =>
+              line.includes(`${label}="${wanted}"`),
+            ),
+          )
+          .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      return {
+        created: value('mercato_orders_created_total'),
+        paid: value('mercato_order_transitions_total', { to: 'PAID', cause: 'payment_succeeded' }),
+        declined: value('mercato_order_transitions_total', {
+          to: 'CANCELLED',
+          cause: 'payment_failed',
+        }),
+        refunded: value('mercato_order_transitions_total', {
+          to: 'REFUNDED',
+          cause: 'customer_cancelled',
+        }),
+        checkouts: value('mercato_checkout_duration_seconds_count', { outcome: 'paid' }),
+      };
+    };
+    const before = await scrape();
+    const good = await place(TEST_TOKENS.success);
+    const bad = await place(TEST_TOKENS.declined);
+    await settled(good.id);
+    await settled(bad.id);
+    await shop.orders.cancelOrder({ orderId: good.id, customerId: 'cus_saga', reason: 'metrics' });
+    // A replay of the same request is the same order, not a new one.
+    await shop.orders.createOrder({
+      customerId: 'cus_saga',
+      lines: [{ productId: 'prd_lamp', quantity: 1 }],
+      idempotencyKey: `saga-${keys}`,
+      paymentToken: TEST_TOKENS.declined,
+    });
+    const expected = { created: 2, paid: 1, declined: 1, refunded: 1, checkouts: 1 };
+    const counted = async () => {
+      const after = await scrape();
+      return {
+        created: after.created - before.created,
+        paid: after.paid - before.paid,
+        declined: after.declined - before.declined,
+        refunded: after.refunded - before.refunded,
+        checkouts: after.checkouts - before.checkouts,
+      };
+    };
+    // The saga's last step is counted just after its transaction commits, a moment after the
+    // order reads PAID.
+    await eventually('the saga to be counted', async () =>
+      JSON.stringify(await counted()) === JSON.stringify(expected) ? true : undefined,
+    ).catch(() => undefined);
+    expect(await counted()).toEqual(expected);
+  });
+
   it('parks poison messages on the dead-letter topic and keeps consuming', async () => {
     const ordersTopic = `${shop.env.namespace}${TOPICS.orders}`;
     await produceRaw(shop.env.brokers, ordersTopic, [

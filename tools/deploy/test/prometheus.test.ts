@@ -8,6 +8,7 @@ import {
   httpMetricsMiddleware,
   kafkaMetrics,
 } from '@mercato/metrics';
+import { OrderMetrics } from '@mercato/order-service';
 import { readdirSync } from 'node:fs';
 import { readRepositoryFile, readYaml, repositoryPath, run } from './support/repository.js';
 
@@ -56,6 +57,7 @@ async function exportedSeriesNames(): Promise<Set<string>> {
   grpcServerMetricsInterceptor(registry);
   grpcClientMetricsInterceptor(registry);
   kafkaMetrics(registry);
+  new OrderMetrics(registry);
   const metrics = await registry.getMetricsAsJSON();
   return new Set(
     metrics.flatMap(({ name, type }) =>

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DownstreamClientsModule } from '../downstream-clients.module.js';
+import { OrderMetrics } from './order-metrics.js';
 import { OrdersGrpcController } from './orders.grpc.controller.js';
 import { OrdersRepository } from './orders.repository.js';
 import { OrdersService } from './orders.service.js';
@@ -9,7 +10,7 @@ import { PaymentEventsConsumer } from './payment-events.consumer.js';
 @Module({
   imports: [DownstreamClientsModule],
   controllers: [OrdersGrpcController],
-  providers: [OrdersService, OrdersRepository, PaymentEventsConsumer],
+  providers: [OrdersService, OrdersRepository, OrderMetrics, PaymentEventsConsumer],
   exports: [OrdersService],
 })
 export class OrdersModule {}

@@ -17,6 +17,7 @@ import type { Logger } from '@mercato/logger';
 import { appendToOutbox, PermanentEventError, type EventContext } from '@mercato/messaging';
 import { DATABASE, LOGGER } from '@mercato/service-kit';
 import { PAYMENT_CLIENT, PRODUCT_CLIENT, SERVICE_NAME } from '../order.constants.js';
+import { OrderMetrics } from './order-metrics.js';
 import { canTransition, OrderState } from './order-state.js';
 import { OrdersRepository, type OrderRecord } from './orders.repository.js';
 
@@ -59,6 +60,7 @@ export class OrdersService {
     @Inject(PRODUCT_CLIENT) private readonly products: PromiseClient<ProductServiceClient>,
     @Inject(PAYMENT_CLIENT) private readonly payments: PromiseClient<PaymentServiceClient>,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly metrics: OrderMetrics,
   ) {}
 
   /** Creates the order, or returns the one this idempotency key already created. */
@@ -110,6 +112,7 @@ export class OrdersService {
       return true;
     });
     if (created) {
+      this.metrics.created();
       this.logger.info(
         { orderId: id, totalMinor: order.totalMinor, currency: order.currency },
         'order created',
@@ -160,7 +163,7 @@ export class OrdersService {
               ? unavailable(`payment service unavailable: ${error.details}`)
               : error;
           });
-        await this.db.transaction((tx) =>
+        const refunded = await this.db.transaction((tx) =>
           this.move(tx, order, OrderState.REFUNDED, reason, () =>
             createEvent('order.refunded.v1', SERVICE_NAME, {
               orderId: order.id,
@@ -169,6 +172,8 @@ export class OrdersService {
             }),
           ),
         );
+        if (refunded)
+          this.metrics.moved(OrderState.REFUNDED, 'customer_cancelled', order.createdAt);
         break;
       }
       case OrderState.PENDING_PAYMENT: {
@@ -178,6 +183,7 @@ export class OrdersService {
           ),
         );
         if (!moved) return this.cancel(orderId, customerId, reason);
+        this.metrics.moved(OrderState.CANCELLED, 'customer_cancelled', order.createdAt);
         await this.products.releaseStock({ orderId: order.id }).catch((error: unknown) => {
           this.logger.warn(
             { err: error, orderId },
@@ -207,7 +213,7 @@ export class OrdersService {
       this.logger.warn({ orderId: order.id }, 'payment arrived for a cancelled order; refunded');
       return;
     }
-    await context.transaction((tx) =>
+    const paid = await context.transaction((tx) =>
       this.move(tx, order, OrderState.PAID, '', () =>
         createEvent('order.paid.v1', SERVICE_NAME, {
           orderId: order.id,
@@ -216,6 +222,7 @@ export class OrdersService {
         }),
       ),
     );
+    if (paid) this.metrics.moved(OrderState.PAID, 'payment_succeeded', order.createdAt);
   }
 
   /** Saga step: the payment failed — CANCELLED with the failure code, and `order.cancelled.v1`. */
@@ -225,7 +232,7 @@ export class OrdersService {
   ): Promise<void> {
     const order = await this.orders.findById(data.orderId);
     if (!order) throw new PermanentEventError(`payment for unknown order ${data.orderId}`);
-    await context.transaction((tx) =>
+    const cancelled = await context.transaction((tx) =>
       this.move(tx, order, OrderState.CANCELLED, data.failureCode, () =>
         createEvent('order.cancelled.v1', SERVICE_NAME, {
           orderId: order.id,
@@ -233,6 +240,7 @@ export class OrdersService {
         }),
       ),
     );
+    if (cancelled) this.metrics.moved(OrderState.CANCELLED, 'payment_failed', order.createdAt);
   }
 
   /** Saga step: a refund happened (also for refunds the order service did not ask for) — REFUNDED. */
@@ -242,7 +250,7 @@ export class OrdersService {
   ): Promise<void> {
     const order = await this.orders.findById(data.orderId);
     if (!order) throw new PermanentEventError(`refund for unknown order ${data.orderId}`);
-    await context.transaction((tx) =>
+    const refunded = await context.transaction((tx) =>
       this.move(tx, order, OrderState.REFUNDED, order.statusReason || 'refunded', () =>
         createEvent('order.refunded.v1', SERVICE_NAME, {
           orderId: order.id,
@@ -251,6 +259,7 @@ export class OrdersService {
         }),
       ),
     );
+    if (refunded) this.metrics.moved(OrderState.REFUNDED, 'refunded', order.createdAt);
   }
 
   /**
