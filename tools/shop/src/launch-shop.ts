@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DEFAULT_PORTS } from '@mercato/contracts';
 import { acquireKafka, acquirePostgres, type PostgresLease } from '@mercato/harness';
+import { freePort } from '@mercato/service-kit';
 import { describeExit, type ProcessExit, ServiceProcess } from './service-process.js';
 import {
   DATABASE_SERVICES,
@@ -158,11 +159,18 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
 
     const usedPorts = new Set<number>();
     const portFor = async (wellKnown: number | undefined): Promise<number> => {
-      if (wellKnown !== undefined && !(await isPortFree(wellKnown)))
-        throw new Error(
-          `port ${wellKnown} is in use: stop what listens there, or pick other ports (--gateway-port, --free-ports)`,
-        );
-      const port = wellKnown ?? (await freePort(usedPorts));
+      if (wellKnown !== undefined) {
+        if (usedPorts.has(wellKnown) || !(await isPortFree(wellKnown)))
+          throw new Error(
+            `port ${wellKnown} is in use: stop what listens there, or pick other ports (--gateway-port, --free-ports)`,
+          );
+        usedPorts.add(wellKnown);
+        return wellKnown;
+      }
+      // Ports handed out earlier in this launch are not bound yet, so the OS may offer them again.
+      let port: number;
+      do port = await freePort();
+      while (usedPorts.has(port));
       usedPorts.add(port);
       return port;
     };
@@ -266,7 +274,7 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
     const backends = instances.filter((instance) => servesGrpc(instance.service));
     const results = await Promise.allSettled(backends.map(startInstance));
     const failed = results.find((result) => result.status === 'rejected');
-    if (failed) throw (failed).reason;
+    if (failed) throw failed.reason;
     for (const gateway of instances.filter((instance) => instance.service === 'gateway'))
       await startInstance(gateway);
 
@@ -312,21 +320,6 @@ function isPortFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
-}
-
-/** A port nothing listens on now (and not handed out before in this launch). */
-async function freePort(taken: ReadonlySet<number>): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    if (!taken.has(port)) return port;
-  }
 }
 
 function redact(url: string): string {
