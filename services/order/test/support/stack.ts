@@ -67,6 +67,11 @@ export async function startOrderStack(
         ...COMMON_ENV,
         ...kafka,
         PRODUCT_SERVICE_ADDRESSES: product.grpcAddress,
+        // These suites prove stock and idempotency under concurrency, not deadlines: 100 requests
+        // queued on one PGlite instance on a busy 2-core CI runner outlast the 2 s default, which
+        // turns refusals into UNAVAILABLE. The deadline itself is proved with the product service
+        // down (the suite passes its own PRODUCT_CALL_TIMEOUT).
+        PRODUCT_CALL_TIMEOUT: '30s',
         ...(await databaseUrl(backend, 'order')),
         ...orderEnv,
       },
