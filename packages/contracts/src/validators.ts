@@ -1,6 +1,18 @@
 import { z } from 'zod';
 
 /**
+ * Free text that travels into a service: bounded, and without control characters (PostgreSQL
+ * rejects NUL in text, and nothing legitimate in an id, search, token or reason needs them). Every
+ * API validates with it, so a caller that bypasses the gateway gets INVALID_ARGUMENT, not INTERNAL.
+ */
+export const plainText = (maxLength: number) =>
+  z
+    .string()
+    .max(maxLength, `must be at most ${maxLength} characters`)
+    // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
+    .regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters');
+
+/**
  * Request lines (product id + quantity) as every API that takes them validates them: at least
  * one, within the caller's bounds, and no product twice. The messages name the rule broken, so
  * the field violations built from them read well in gRPC and HTTP errors alike.
@@ -9,7 +21,7 @@ export function lineItemsSchema(bounds: { maxLines: number; maxQuantity: number 
   return z
     .array(
       z.object({
-        productId: z.string().min(1, 'must not be empty').max(128),
+        productId: plainText(128).min(1, 'must not be empty'),
         quantity: z
           .number()
           .int()

@@ -263,6 +263,15 @@ describe.each(BACKENDS)('order service on %s', (backend) => {
     );
     expect(huge.code).toBe(status.RESOURCE_EXHAUSTED);
 
+    const control = await failure(
+      stack.orders.createOrder(request({ idempotencyKey: 'key\u0000', paymentToken: 'tok\u001b' })),
+    );
+    expect(control.code).toBe(status.INVALID_ARGUMENT);
+    expect(fieldViolationsOf(control)).toEqual([
+      { field: 'idempotency_key', description: 'must not contain control characters' },
+      { field: 'payment_token', description: 'must not contain control characters' },
+    ]);
+
     const badId = await failure(stack.orders.getOrder({ orderId: 'not-a-uuid', customerId: '' }));
     expect(fieldViolationsOf(badId).map((violation) => violation.field)).toEqual(['order_id']);
 

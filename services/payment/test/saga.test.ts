@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CONSUMER_GROUPS, deadLetterTopic, TOPICS } from '@mercato/contracts';
 import { OrderServiceClient, OrderStatus, type Order } from '@mercato/contracts/order';
-import { createClient } from '@mercato/grpc';
+import { createClient, fieldViolationsOf } from '@mercato/grpc';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { PaymentStatus } from '@mercato/contracts/payment';
 import { TEST_TOKENS } from '../src/app.js';
 import { lagOf, produceRaw, readTopic, rewindGroups } from './support/kafka.js';
@@ -138,6 +139,31 @@ describe('checkout saga with a real broker', () => {
     await eventually('refunded stock to return', async () =>
       (await stockOf(shop.db.product, 'prd_lamp')).onHand === sold.onHand + 4 ? true : undefined,
     );
+  });
+
+  it('refuses malformed payment requests with INVALID_ARGUMENT naming the field', async () => {
+    const refusal = (call: Promise<unknown>) =>
+      call.then(
+        () => {
+          throw new Error('expected the call to fail');
+        },
+        (error: ServiceError) => error,
+      );
+    const badId = await refusal(shop.payments.getPayment({ orderId: 'not-an-order' }));
+    expect(badId.code).toBe(status.INVALID_ARGUMENT);
+    expect(fieldViolationsOf(badId)).toEqual([
+      { field: 'order_id', description: 'must be an order id' },
+    ]);
+    const order = await place(TEST_TOKENS.success);
+    await settled(order.id);
+    const badReason = await refusal(
+      shop.payments.refundPayment({ orderId: order.id, reason: 'changed\u0000mind' }),
+    );
+    expect(badReason.code).toBe(status.INVALID_ARGUMENT);
+    expect(fieldViolationsOf(badReason)).toEqual([
+      { field: 'reason', description: 'must not contain control characters' },
+    ]);
+    expect(await ledgerRows(order.id, 'refund')).toHaveLength(0);
   });
 
   it('counts orders created, their outcomes and the checkout time on the order service /metrics', async () => {

@@ -126,6 +126,31 @@ describe.each(BACKENDS)('product service on %s', (backend) => {
       );
       expect(fieldViolationsOf(token).map((violation) => violation.field)).toEqual(['page_token']);
     });
+
+    it('refuses control characters (PostgreSQL cannot store NUL) with INVALID_ARGUMENT, not INTERNAL', async () => {
+      const search = await failure(
+        product.client.listProducts({
+          pageSize: 5,
+          pageToken: '',
+          category: '',
+          query: 'la\u0000mp',
+        }),
+      );
+      expect(search.code).toBe(status.INVALID_ARGUMENT);
+      expect(fieldViolationsOf(search)).toEqual([
+        { field: 'query', description: 'must not contain control characters' },
+      ]);
+      const reservation = await failure(
+        product.client.reserveStock({
+          orderId: 'order\u0000x',
+          lines: [{ productId: 'prd_test_mug\n', quantity: 1 }],
+        }),
+      );
+      expect(fieldViolationsOf(reservation).map((violation) => violation.field)).toEqual([
+        'order_id',
+        'lines[0].product_id',
+      ]);
+    });
   });
 
   describe('stock reservations', () => {

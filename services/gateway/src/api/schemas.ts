@@ -1,19 +1,9 @@
 import { z } from 'zod';
+import { plainText } from '@mercato/contracts';
 import { DEMO_CUSTOMERS } from '../auth.js';
 
 // One set of zod schemas validates requests and generates the OpenAPI document, so the
 // document cannot drift from what the gateway accepts and returns.
-
-/**
- * Free text that travels to a backend: no control characters (PostgreSQL rejects NUL in text, and
- * nothing legitimate in ids, searches or tokens needs them).
- */
-const plainText = (maxLength: number) =>
-  z
-    .string()
-    .max(maxLength)
-    // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
-    .regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters');
 
 const pageSize = z.coerce
   .number()

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { z } from 'zod';
-import { lineItemsSchema } from '@mercato/contracts';
+import { lineItemsSchema, plainText } from '@mercato/contracts';
 import { decodePageToken, encodePageToken, parseRequest } from '@mercato/grpc';
 import {
   OrderStatus,
@@ -20,24 +20,24 @@ const DEFAULT_PAGE_SIZE = 20;
 export const MAX_LINES = 50;
 export const MAX_QUANTITY = 100;
 
-const id = z.string().min(1, 'must not be empty').max(128);
+const id = plainText(128).min(1, 'must not be empty');
 
 const createOrderRequest = z.object({
   customerId: id,
   lines: lineItemsSchema({ maxLines: MAX_LINES, maxQuantity: MAX_QUANTITY }),
-  idempotencyKey: z.string().min(1, 'must not be empty').max(128),
-  paymentToken: z.string().min(1, 'must not be empty').max(256),
+  idempotencyKey: plainText(128).min(1, 'must not be empty'),
+  paymentToken: plainText(256).min(1, 'must not be empty'),
 });
 const getOrderRequest = z.object({
   orderId: z.uuid('must be an order id'),
-  customerId: z.string().max(128),
+  customerId: plainText(128),
 });
 const listOrdersRequest = z.object({
   customerId: id,
   pageSize: z.number().int().min(0).max(100, 'must be at most 100'),
-  pageToken: z.string().max(200),
+  pageToken: plainText(200),
 });
-const cancelOrderRequest = getOrderRequest.extend({ reason: z.string().max(200) });
+const cancelOrderRequest = getOrderRequest.extend({ reason: plainText(200) });
 
 /** The stored order as the mercato.order.v1.Order message. */
 export const toOrderMessage = (order: OrderRecord): Order => ({

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { z } from 'zod';
+import { plainText } from '@mercato/contracts';
 import { parseRequest } from '@mercato/grpc';
 import {
   PaymentStatus,
@@ -41,7 +42,7 @@ export class PaymentsGrpcController {
   @GrpcMethod(SERVICE, 'RefundPayment')
   async refundPayment(request: unknown): Promise<RefundPaymentResponse> {
     const { orderId: id, reason } = parseRequest(
-      z.object({ orderId, reason: z.string().max(200) }),
+      z.object({ orderId, reason: plainText(200) }),
       request,
     );
     return {

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { z } from 'zod';
+import { plainText } from '@mercato/contracts';
 import { decodePageToken, encodePageToken, notFound, parseRequest } from '@mercato/grpc';
 import type {
   GetProductResponse,
@@ -15,13 +16,13 @@ const SERVICE = 'ProductService';
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 
-const productId = z.string().min(1, 'must not be empty').max(128);
+const productId = plainText(128).min(1, 'must not be empty');
 
 const listProductsRequest = z.object({
   pageSize: z.number().int().min(0).max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`),
-  pageToken: z.string().max(200),
-  category: z.string().max(100),
-  query: z.string().max(200),
+  pageToken: plainText(200),
+  category: plainText(100),
+  query: plainText(200),
 });
 const getProductRequest = z.object({ id: productId });
 const getProductsRequest = z.object({

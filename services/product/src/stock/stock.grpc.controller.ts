@@ -2,7 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { z } from 'zod';
 import { parseRequest } from '@mercato/grpc';
-import { lineItemsSchema } from '@mercato/contracts';
+import { lineItemsSchema, plainText } from '@mercato/contracts';
 import {
   ReservationStatus,
   type CommitStockResponse,
@@ -19,7 +19,7 @@ const SERVICE = 'ProductService';
 export const MAX_LINES = 100;
 export const MAX_QUANTITY = 1000;
 
-const orderId = z.string().min(1, 'must not be empty').max(128);
+const orderId = plainText(128).min(1, 'must not be empty');
 
 const reserveStockRequest = z.object({
   orderId,
