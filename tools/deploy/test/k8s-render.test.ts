@@ -1,18 +1,24 @@
 import { describe, expect, it } from '@jest/globals';
-import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { ControllerRevision, Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { NAMESPACE, OVERLAYS, renderOverlay, type KubernetesObject } from './k8s-support.js';
+import { undeclaredFields } from './support/kubernetes-fields.js';
 
 interface Model {
   validate(): void;
 }
 
+interface ModelClass {
+  new (data: never): Model;
+  readonly prototype: Model;
+}
+
 // Every kind the manifests may contain, with the schema it must satisfy. A kind missing here
 // fails the test: a new kind gets validated or it does not ship.
-const MODELS: Readonly<Record<string, new (data: never) => Model>> = {
+const MODELS: Readonly<Record<string, ModelClass>> = {
   'v1/Namespace': Namespace,
   'v1/ServiceAccount': ServiceAccount,
   'v1/ConfigMap': ConfigMap,
@@ -54,6 +60,15 @@ function schemaProblems(object: KubernetesObject): string[] {
   }
 }
 
+function unknownFieldProblems(object: KubernetesObject): string[] {
+  const ModelClass = MODELS[typeOf(object)];
+  if (!ModelClass) return [`${typeOf(object)} ${object.metadata.name}: no schema for this kind`];
+  return undeclaredFields(asSubmitted(object), ModelClass).map(
+    (path) =>
+      `${object.kind}/${object.metadata.name}: ${path} is not a field of the ${typeOf(object)} schema`,
+  );
+}
+
 describe('rendering the Kubernetes overlays', () => {
   it('finds the overlays dev and prod', () => {
     expect(OVERLAYS).toEqual(['dev', 'prod']);
@@ -66,6 +81,11 @@ describe('rendering the Kubernetes overlays', () => {
 
     it('yields only objects that validate against the Kubernetes schemas', () => {
       const problems = renderOverlay(overlay).flatMap(schemaProblems);
+      expect(problems).toEqual([]);
+    });
+
+    it('has no field the Kubernetes API does not know', () => {
+      const problems = renderOverlay(overlay).flatMap(unknownFieldProblems);
       expect(problems).toEqual([]);
     });
 
@@ -99,5 +119,129 @@ describe('rendering the Kubernetes overlays', () => {
     expect(
       schemaProblems({ ...deployment!, kind: 'CronTab', apiVersion: 'example.com/v1' }),
     ).toEqual([`example.com/v1/CronTab ${deployment!.metadata.name}: no schema for this kind`]);
+  });
+
+  it('reports a misspelled field of a rendered object by kind, name and path', () => {
+    const gateway = renderOverlay('dev').find(
+      (object) => object.kind === 'Deployment' && object.metadata.name === 'gateway',
+    );
+    expect(gateway).toBeDefined();
+    const misspelled = structuredClone(gateway!) as KubernetesObject & {
+      spec: { template: { spec: { containers: Array<Record<string, unknown>> } } };
+    };
+    misspelled.spec.template.spec.containers[0]!.imagePullPolice = 'Always';
+    expect(unknownFieldProblems(misspelled)).toEqual([
+      'Deployment/gateway: spec.template.spec.containers[0].imagePullPolice is not a field of the apps/v1/Deployment schema',
+    ]);
+  });
+});
+
+describe('finding fields the Kubernetes schema does not declare', () => {
+  const labels = { 'app.kubernetes.io/name': 'shop', 'app.kubernetes.io/part-of': 'mercato' };
+
+  function deploymentWithProbe(
+    probe: Record<string, unknown>,
+    container: Record<string, unknown> = {},
+  ) {
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'shop', labels, annotations: { 'example.com/owner': 'team-a' } },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: labels },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              {
+                name: 'shop',
+                image: 'example/shop:1.0.0',
+                ports: [{ name: 'http', containerPort: 8080 }],
+                readinessProbe: probe,
+                resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: 128 } },
+                securityContext: { runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+                ...container,
+              },
+            ],
+          },
+        },
+      },
+    };
+  }
+
+  it('reports exactly the misspelled fields, deep in a container and in a probe, by path', () => {
+    const deployment = deploymentWithProbe(
+      { httpGet: { path: '/health/ready', port: 'http' }, periodSecond: 5 },
+      { imagePullPolice: 'IfNotPresent' },
+    );
+    // Both misspellings pass the kubernetes-models schemas, which is why this check exists.
+    expect(() => new Deployment(deployment as never).validate()).not.toThrow();
+    expect(undeclaredFields(deployment, Deployment)).toEqual([
+      'spec.template.spec.containers[0].readinessProbe.periodSecond',
+      'spec.template.spec.containers[0].imagePullPolice',
+    ]);
+  });
+
+  it('accepts a port given by name or number and a rollout bound given as a percentage', () => {
+    expect(
+      undeclaredFields(
+        deploymentWithProbe({ httpGet: { path: '/health/ready', port: 'http' }, periodSeconds: 5 }),
+        Deployment,
+      ),
+    ).toEqual([]);
+    expect(
+      undeclaredFields(deploymentWithProbe({ tcpSocket: { port: 8080 } }), Deployment),
+    ).toEqual([]);
+    const service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'shop' },
+      spec: {
+        selector: labels,
+        ports: [
+          { name: 'http', port: 80, targetPort: 'http' },
+          { name: 'metrics', port: 9090, targetPort: 9090, protocl: 'TCP' },
+        ],
+      },
+    };
+    expect(undeclaredFields(service, Service)).toEqual(['spec.ports[1].protocl']);
+  });
+
+  it('treats the keys of maps (ConfigMap data, labels, annotations) as entries, not fields', () => {
+    const configMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'shop-config', labels, annotations: { 'kustomize.io/anything': 'x' } },
+      data: { LOG_LEVEL: 'info', 'application.properties': 'a=b', periodSecond: '5' },
+      binaryData: { 'logo.png': 'iVBORw0KGgo=' },
+    };
+    expect(undeclaredFields(configMap, ConfigMap)).toEqual([]);
+    expect(
+      undeclaredFields(
+        { ...configMap, metadata: { ...configMap.metadata, labelz: labels } },
+        ConfigMap,
+      ),
+    ).toEqual(['metadata.labelz']);
+  });
+
+  it('looks into no free-form object (a RawExtension) but still checks the fields around it', () => {
+    const revision = {
+      apiVersion: 'apps/v1',
+      kind: 'ControllerRevision',
+      metadata: { name: 'shop-1' },
+      revision: 1,
+      data: { anything: { goes: ['here', { at: 'any depth' }] } },
+    };
+    expect(undeclaredFields(revision, ControllerRevision)).toEqual([]);
+    expect(undeclaredFields({ ...revision, revison: 2 }, ControllerRevision)).toEqual(['revison']);
+  });
+
+  it('leaves a value of the wrong type to the schema check instead of guessing its fields', () => {
+    const deployment = deploymentWithProbe({ httpGet: { path: '/', port: 'http' } });
+    const broken = { ...deployment, spec: { ...deployment.spec, replicas: { count: 2 } } };
+    expect(() => new Deployment(broken as never).validate()).toThrow();
+    expect(undeclaredFields(broken, Deployment)).toEqual([]);
   });
 });
