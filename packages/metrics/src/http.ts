@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { type Request, type RequestHandler } from 'express';
+import { type Request, type RequestHandler, type Response } from 'express';
 import { type Registry } from 'prom-client';
 import { gauge, histogram } from './instruments.js';
 
@@ -60,8 +60,21 @@ export function httpMetricsMiddleware(registry: Registry): RequestHandler {
   };
 }
 
-/** The template of the route that handled `req`, or `unmatched`. */
+const ROUTE_NAME = Symbol('mercato.routeName');
+
+/**
+ * Names the route of a response that middleware answers rather than an Express route (static
+ * files, a single-page app's pages), so its requests get a label of their own instead of
+ * `unmatched`. The name must be a constant: it becomes a label value.
+ */
+export function nameRoute(res: Response, name: string): void {
+  (res.locals as Record<symbol, string>)[ROUTE_NAME] = name;
+}
+
+/** The template of the route that handled `req`, the name given by `nameRoute`, or `unmatched`. */
 export function routeTemplate(req: Request): string {
+  const named = (req.res?.locals as Record<symbol, string> | undefined)?.[ROUTE_NAME];
+  if (named !== undefined) return named;
   const route = req.route as { path?: RoutePath } | undefined;
   if (route?.path === undefined) return UNMATCHED_ROUTE;
   const path = formatRoutePath(route.path);

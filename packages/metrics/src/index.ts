@@ -2,6 +2,7 @@ export { createMetrics, type MetricsOptions } from './registry.js';
 export { counter, gauge, histogram, DURATION_BUCKETS_SECONDS } from './instruments.js';
 export {
   httpMetricsMiddleware,
+  nameRoute,
   routeTemplate,
   UNMATCHED_ROUTE,
   CLIENT_CLOSED_REQUEST,

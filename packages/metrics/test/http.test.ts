@@ -4,7 +4,7 @@ import { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express from 'express';
 import { type Registry } from 'prom-client';
-import { createMetrics, httpMetricsMiddleware, metricsHandler } from '../src/index.js';
+import { createMetrics, httpMetricsMiddleware, metricsHandler, nameRoute } from '../src/index.js';
 import {
   findSamples,
   parseExposition,
@@ -51,6 +51,11 @@ describe('HTTP metrics on a real Express server', () => {
     app.get('/broken/:id', () => {
       throw new Error('handler bug');
     });
+    // Middleware that answers by itself, as static files or a single-page app's pages do.
+    app.use('/app', (_req, res) => {
+      nameRoute(res, 'app');
+      res.send('<!doctype html>');
+    });
     app.use(
       (
         _error: unknown,
@@ -73,9 +78,13 @@ describe('HTTP metrics on a real Express server', () => {
       await fetch(`${baseUrl}/api/v1/orders`, { method: 'POST' }),
       await fetch(`${baseUrl}/no/such/path/123`),
       await fetch(`${baseUrl}/broken/9`),
+      await fetch(`${baseUrl}/app/orders/o-42`),
+      await fetch(`${baseUrl}/app/cart`),
     ];
     await Promise.all(responses.map((response) => response.arrayBuffer()));
-    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 201, 404, 500]);
+    expect(responses.map((response) => response.status)).toEqual([
+      200, 200, 200, 201, 404, 500, 200, 200,
+    ]);
 
     const abandon = new AbortController();
     const abandoned = fetch(`${baseUrl}/reports/r-7`, { signal: abandon.signal });
@@ -144,6 +153,11 @@ describe('HTTP metrics on a real Express server', () => {
     expect(
       sampleValue(samples, `${DURATION}_count`, { route: '/broken/:id', status_code: '500' }),
     ).toBe(1);
+  });
+
+  it('labels what middleware answered under the name it gave with nameRoute', () => {
+    expect(sampleValue(samples, `${DURATION}_count`, { route: 'app', status_code: '200' })).toBe(2);
+    expect(exposition).not.toContain('/app/cart');
   });
 
   it('labels requests the client abandoned with status 499', () => {

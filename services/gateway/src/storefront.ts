@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import express, { Router, type Request } from 'express';
+import { nameRoute } from '@mercato/metrics';
 import { HASHED_ASSETS_FOLDER } from '@mercato/storefront';
 
 /** Cache policy of content-hashed files: a new build gets new names, so they never change. */
 export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 /** Cache policy of index.html and other unhashed files: always revalidated (ETag). */
 export const REVALIDATE_CACHE_CONTROL = 'no-cache';
+
+/** The route label of the storefront's requests in the HTTP metrics and the access log. */
+export const STOREFRONT_ROUTE = 'storefront';
 
 // Never answered with the storefront: the API, its document and docs, and the operational
 // endpoints keep their own answers (and their problem+json 404s).
@@ -28,9 +32,14 @@ export function storefrontRouter(directory: string): Router | undefined {
   const hashedPrefix = join(directory, HASHED_ASSETS_FOLDER) + sep;
 
   const router = Router();
-  router.use((req, _res, next) => {
-    if (NOT_STOREFRONT.test(req.path)) next('router');
-    else next();
+  router.use((req, res, next) => {
+    if (NOT_STOREFRONT.test(req.path)) {
+      next('router');
+      return;
+    }
+    // One series for every file and page of the storefront, whatever the path.
+    nameRoute(res, STOREFRONT_ROUTE);
+    next();
   });
   router.use(
     express.static(directory, {

@@ -93,6 +93,24 @@ describe('the storefront at /', () => {
     }
   });
 
+  it('counts its files and pages as one route, "storefront", in the HTTP metrics', async () => {
+    await request(gateway.app).get('/orders/9f2c').set('Accept', BROWSER_ACCEPT).expect(200);
+    await request(gateway.app).get('/favicon.svg').expect(200);
+    await request(gateway.app).get('/api/v1/nothing-here').expect(404);
+    const exposition = (await request(gateway.app).get('/metrics').expect(200)).text;
+    const count = (route: string, status: string) =>
+      exposition
+        .split('\n')
+        .filter((line) => line.startsWith('http_server_request_duration_seconds_count{'))
+        .filter((line) => line.includes(`route="${route}"`))
+        .filter((line) => line.includes(`status_code="${status}"`))
+        .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    expect(count('storefront', '200')).toBeGreaterThanOrEqual(2);
+    expect(count('unmatched', '404')).toBeGreaterThanOrEqual(1);
+    expect(exposition).not.toContain('9f2c');
+    expect(exposition).not.toContain('favicon');
+  });
+
   it('leaves the API, the document, the docs and the probes as they were', async () => {
     const orders = await request(gateway.app)
       .get('/api/v1/orders')
