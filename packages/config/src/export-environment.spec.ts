@@ -14,7 +14,7 @@ describe('exportEnvironment', () => {
 });
 
 describe('childEnvironment', () => {
-  it('passes this process\'s variables on, overlaid with the given values', () => {
+  it("passes this process's variables on, overlaid with the given values", () => {
     exportEnvironment({ MERCATO_CHILD_INHERITED: 'inherited', MERCATO_CHILD_OVERRIDDEN: 'parent' });
     const environment = childEnvironment({
       MERCATO_CHILD_OVERRIDDEN: 'child',

@@ -89,13 +89,15 @@ describe('duration', () => {
     ['5s', 5_000],
     ['2m', 120_000],
     ['1h', 3_600_000],
+    ['7d', 604_800_000],
+    ['14d', 1_209_600_000],
   ])('reads %p as %p ms', (raw, expected) => {
     expect(accepts(duration(), raw)).toBe(expected);
   });
 
-  it.each(['1.5s', '5 seconds', 's', '-5s'])('rejects %p', (raw) => {
+  it.each(['1.5s', '5 seconds', 's', '-5s', '1.5d', '7days', '2w'])('rejects %p', (raw) => {
     expect(rejectionOf(duration(), raw)).toBe(
-      'expected a duration such as 500ms, 5s, 2m, 1h or whole milliseconds',
+      'expected a duration such as 500ms, 5s, 2m, 1h, 7d or whole milliseconds',
     );
   });
 });

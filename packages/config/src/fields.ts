@@ -13,8 +13,8 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
 // Keyed by schema instance; zod registries let `.describe()`/`.meta()` clones inherit the mark.
 const secretSchemas = z.registry<{ secret: true }>();
 
-const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
-const DURATION_PATTERN = /^(\d+)(ms|s|m|h)?$/;
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION_PATTERN = /^(\d+)(ms|s|m|h|d)?$/;
 const INTEGER_PATTERN = /^[+-]?\d+$/;
 
 /**
@@ -85,9 +85,9 @@ export function csvList() {
   });
 }
 
-/** A duration in milliseconds, written as `500ms`, `5s`, `2m`, `1h` or whole milliseconds. */
+/** A duration in milliseconds, written as `500ms`, `5s`, `2m`, `1h`, `7d` or whole milliseconds. */
 export function duration() {
-  return envField('a duration such as 500ms, 5s, 2m, 1h or whole milliseconds', (text) => {
+  return envField('a duration such as 500ms, 5s, 2m, 1h, 7d or whole milliseconds', (text) => {
     const match = DURATION_PATTERN.exec(text);
     if (!match) return undefined;
     const [, amount = '', unit = 'ms'] = match;

@@ -10,6 +10,12 @@ export {
 export { type EventPublisher, type OutgoingRecord } from './publisher.js';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
 export {
+  MessagingRetention,
+  retentionMetrics,
+  type MessagingRetentionOptions,
+  type RetentionSweep,
+} from './retention.js';
+export {
   type ConsumerOptions,
   type EventConsumer,
   type EventContext,

@@ -45,7 +45,23 @@ CREATE TABLE processed_events (
 };
 
 /**
+ * Lets the retention sweep (`MessagingRetention`) find expired inbox rows without reading the whole
+ * table. The outbox needs no such index: its expired rows are the front of its primary key.
+ */
+const PROCESSED_EVENTS_BY_AGE: Migration = {
+  version: 1003,
+  name: 'messaging_processed_events_processed_at',
+  sql: `
+CREATE INDEX processed_events_processed_at_idx ON processed_events (processed_at);
+`,
+};
+
+/**
  * The tables this package needs, to be applied with a service's own migrations. Versions start at
  * 1001 so they never collide with a service's `001`…`999`.
  */
-export const MESSAGING_MIGRATIONS: readonly Migration[] = [OUTBOX, PROCESSED_EVENTS];
+export const MESSAGING_MIGRATIONS: readonly Migration[] = [
+  OUTBOX,
+  PROCESSED_EVENTS,
+  PROCESSED_EVENTS_BY_AGE,
+];

@@ -7,4 +7,5 @@ export * from './nest-logger.js';
 export * from './service-kit.constants.js';
 export * from './settings.js';
 export * from './messaging.module.js';
+export * from './messaging-retention.module.js';
 export * from './infrastructure.js';

@@ -10,11 +10,15 @@ export interface InfrastructureSettings {
   KAFKA_BROKERS: readonly string[];
   KAFKA_NAMESPACE: string;
   OUTBOX_POLL_INTERVAL: number;
+  OUTBOX_RETENTION: number;
+  INBOX_RETENTION: number;
+  RETENTION_SWEEP_INTERVAL: number;
 }
 
 /**
  * A service's database (its migrations plus the messaging outbox and inbox tables) and Kafka
- * (with the outbox relay when the service publishes events), as the modules its AppModule imports.
+ * (with the outbox relay when the service publishes events, and the retention sweep of the outbox
+ * and inbox), as the modules its AppModule imports.
  */
 export function serviceInfrastructure(options: {
   name: string;
@@ -34,6 +38,12 @@ export function serviceInfrastructure(options: {
       brokers: config.KAFKA_BROKERS,
       clientId: name,
       namespace: config.KAFKA_NAMESPACE,
+      retention: {
+        lockKey: `${name}:messaging-retention`,
+        outboxRetentionMs: config.OUTBOX_RETENTION,
+        inboxRetentionMs: config.INBOX_RETENTION,
+        intervalMs: config.RETENTION_SWEEP_INTERVAL,
+      },
       ...(options.publishesEvents
         ? {
             outboxRelayLock: `${name}:outbox-relay`,

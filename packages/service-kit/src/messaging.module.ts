@@ -20,6 +20,10 @@ import {
 } from '@mercato/messaging';
 import type { Registry } from 'prom-client';
 import {
+  MessagingRetentionModule,
+  type MessagingRetentionModuleOptions,
+} from './messaging-retention.module.js';
+import {
   DATABASE,
   HEALTH,
   LOGGER,
@@ -41,6 +45,8 @@ export interface MessagingModuleOptions {
    */
   outboxRelayLock?: string;
   outboxPollIntervalMs?: number;
+  /** Retention of the outbox and the inbox: expired rows are deleted in the background. */
+  retention: MessagingRetentionModuleOptions;
 }
 
 /**
@@ -120,7 +126,8 @@ class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
 
 /**
  * Kafka for a service: the client (topics provisioned at start-up), the outbox relay when the
- * service produces events, and the lifecycle of the consumers its features register.
+ * service produces events, the lifecycle of the consumers its features register, and the
+ * retention sweep of the outbox and inbox tables.
  */
 @Module({})
 export class MessagingModule {
@@ -128,6 +135,7 @@ export class MessagingModule {
     return {
       module: MessagingModule,
       global: true,
+      imports: [MessagingRetentionModule.forRoot(options.retention)],
       providers: [
         { provide: MESSAGING_OPTIONS, useValue: options },
         {

@@ -3,6 +3,9 @@ import { DEFAULT_PORTS } from '@mercato/contracts';
 
 const { gateway: _gateway, ...SERVICE_PORTS } = DEFAULT_PORTS;
 
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+
 /** Configuration every NestJS gRPC service shares; each service extends it. */
 export const grpcServiceSchema = baseServiceSchema.extend({
   HOST: z
@@ -39,6 +42,20 @@ export const messagingSchema = z.object({
   CONSUMER_MAX_ATTEMPTS: integer({ min: 1, max: 20 })
     .default(5)
     .describe('Attempts per event before it is parked on the dead-letter topic'),
+  OUTBOX_RETENTION: duration()
+    .refine((ms) => ms > 0, 'expected a duration longer than 0')
+    .default(7 * DAY_MS)
+    .describe('How long a published outbox row is kept before the retention sweep deletes it'),
+  INBOX_RETENTION: duration()
+    .refine((ms) => ms > 0, 'expected a duration longer than 0')
+    .default(14 * DAY_MS)
+    .describe(
+      "How long the inbox remembers a processed event id; must exceed the consumed topics' retention (the broker default, 7 days), so a replayed event is still recognised as processed",
+    ),
+  RETENTION_SWEEP_INTERVAL: duration()
+    .refine((ms) => ms > 0 && ms <= DAY_MS, 'expected a duration longer than 0 and at most 1d')
+    .default(10 * MINUTE_MS)
+    .describe('How often one replica deletes expired outbox and inbox rows'),
 });
 
 /** Where a service keeps its data. */

@@ -8,6 +8,7 @@ import {
   httpMetricsMiddleware,
   kafkaMetrics,
 } from '@mercato/metrics';
+import { retentionMetrics } from '@mercato/messaging';
 import { OrderMetrics } from '@mercato/order-service';
 import { readdirSync } from 'node:fs';
 import { readRepositoryFile, readYaml, repositoryPath, run } from './support/repository.js';
@@ -57,6 +58,7 @@ async function exportedSeriesNames(): Promise<Set<string>> {
   grpcServerMetricsInterceptor(registry);
   grpcClientMetricsInterceptor(registry);
   kafkaMetrics(registry);
+  retentionMetrics(registry);
   new OrderMetrics(registry);
   const metrics = await registry.getMetricsAsJSON();
   return new Set(

@@ -16,13 +16,16 @@ import {
 import type { Database } from '@mercato/db';
 import { createClient, invalidArgument, notFound, type PromiseClient } from '@mercato/grpc';
 import type { Logger } from '@mercato/logger';
+import { MESSAGING_MIGRATIONS } from '@mercato/messaging';
 import {
   correlationClientInterceptor,
   DATABASE,
   DatabaseModule,
   grpcServiceSchema,
   LOGGER,
+  MessagingRetentionModule,
   startGrpcService,
+  type MessagingRetentionModuleOptions,
   type RunningGrpcService,
 } from '../../src/index.js';
 
@@ -170,6 +173,37 @@ export function startBareService(options: {
     api: 'product',
     module: BareModule,
     config: fixtureConfig(options.env),
+    logger: options.logger,
+  });
+}
+
+/** A service with the messaging tables and their retention sweep, without Kafka. */
+@Module({})
+class RetentionModule {
+  static forRoot(retention: MessagingRetentionModuleOptions): DynamicModule {
+    return {
+      module: RetentionModule,
+      imports: [
+        DatabaseModule.forRoot({
+          migrationsDir: MIGRATIONS_DIR,
+          extraMigrations: MESSAGING_MIGRATIONS,
+        }),
+        MessagingRetentionModule.forRoot(retention),
+      ],
+    };
+  }
+}
+
+/** Starts a service whose outbox and inbox (PGlite in memory) are swept with `retention`. */
+export function startRetentionService(options: {
+  logger: Logger;
+  retention: MessagingRetentionModuleOptions;
+}): Promise<RunningGrpcService> {
+  return startGrpcService({
+    name: FIXTURE_SERVICE,
+    api: 'product',
+    module: RetentionModule.forRoot(options.retention),
+    config: fixtureConfig(),
     logger: options.logger,
   });
 }
