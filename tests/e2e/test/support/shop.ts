@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createTestDatabase, testInfraEnvironment } from '@mercato/harness';
 import { launchShop, type LaunchOptions, type RunningShop } from '@mercato/shop';
+
+/**
+ * Where the test shops of the last run keep their service logs, to read after a failure:
+ * `artifacts/shop-<random>/logs/<service>-<replica>.log`. The global setup empties it at the start of
+ * every run, so nothing piles up.
+ */
+export const ARTIFACTS = fileURLToPath(new URL('../../artifacts/', import.meta.url));
 
 /** Where a test shop keeps its data: a PostgreSQL database per service on the harness server. */
 export interface TestShop {
@@ -27,11 +34,12 @@ export async function startTestShop(
     order: await createTestDatabase(server, 'e2e_order'),
     payment: await createTestDatabase(server, 'e2e_payment'),
   };
+  await mkdir(ARTIFACTS, { recursive: true });
   const shop = await launchShop({
     kafkaBrokers: options.kafkaBrokers ?? testInfraEnvironment().kafkaBrokers.join(','),
     kafkaNamespace: `e2e-${randomUUID().slice(0, 8)}.`,
     databaseUrls: databases,
-    dataDir: await mkdtemp(join(tmpdir(), 'mercato-e2e-')),
+    dataDir: await mkdtemp(join(ARTIFACTS, 'shop-')),
     logLevel: 'warn',
     ...(options.replicas ? { replicas: options.replicas } : {}),
     env: {
