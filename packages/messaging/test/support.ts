@@ -7,6 +7,8 @@ import { MemoryDestination } from '@mercato/logger/testing';
 import { type IHeaders, Kafka, logLevel } from 'kafkajs';
 import { MESSAGING_MIGRATIONS } from '../src/index.js';
 
+export { eventually } from '@mercato/harness';
+
 /** The brokers the Jest global setup started (or found). */
 export function kafkaBrokers(): string[] {
   const { kafkaBrokers: brokers } = testInfraEnvironment();
@@ -27,19 +29,6 @@ export function testLogger(level: 'debug' | 'info' | 'warn' = 'info'): {
 } {
   const lines = new MemoryDestination();
   return { logger: createLogger({ service: 'messaging-test', level, destination: lines }), lines };
-}
-
-/** Polls `check` until it stops throwing; rethrows its last error if that takes too long. */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 }
 
 /** A database engine the suites run against, with the messaging tables migrated. */

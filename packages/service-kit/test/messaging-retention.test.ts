@@ -1,25 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Database } from '@mercato/db';
 import { createLogger } from '@mercato/logger';
+import { eventually } from '@mercato/harness';
 import { MemoryDestination } from '@mercato/logger/testing';
 import { DATABASE } from '../src/index.js';
 import { FIXTURE_SERVICE, startRetentionService } from './support/fixture-service.js';
 import { promtoolCheckMetrics, sampleValue } from './support/probes.js';
 
 const DAY_MS = 24 * 3_600_000;
-
-/** Polls `check` until it stops throwing; rethrows its last error after 20 s. */
-async function eventually(check: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
 
 /** Rows left in the outbox (by message key) and in the inbox (by consumer group). */
 async function rowsLeft(db: Database): Promise<{ outbox: string[]; inbox: string[] }> {

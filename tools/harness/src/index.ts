@@ -36,4 +36,5 @@ export {
   type SpawnRecorder,
   type StopOutcome,
 } from './shared-service.js';
+export { eventually, type EventuallyOptions } from './eventually.js';
 export { withLock, type LockOptions } from './lock.js';
