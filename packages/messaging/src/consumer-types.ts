@@ -49,7 +49,7 @@ export interface ConsumerOptions {
   partitionsConsumedConcurrently?: number;
   /** How often consumer lag is measured for the `kafka_consumer_lag_messages` gauge (default 5 000 ms). */
   lagIntervalMs?: number;
-  /** Kafka session timeout (default 30 000 ms): a member silent this long is removed from the group. */
+  /** Kafka session timeout (default 10 000 ms): a member silent this long is removed from the group. */
   sessionTimeoutMs?: number;
   /** Heartbeat interval (default 3 000 ms); also the longest a retry wait goes without one. */
   heartbeatIntervalMs?: number;
