@@ -53,3 +53,18 @@ describe('messagingSchema retention settings', () => {
     );
   });
 });
+
+describe('messagingSchema OUTBOX_POLL_INTERVAL', () => {
+  it('polls every 200 ms unless told otherwise', () => {
+    expect(loadConfig(messagingSchema, { env: BROKERS }).OUTBOX_POLL_INTERVAL).toBe(200);
+  });
+
+  it.each(['0', '0ms', '2d'])('rejects %p, which would busy-loop or overflow the timer', (raw) => {
+    expect(() =>
+      loadConfig(messagingSchema, {
+        name: 'order-service',
+        env: { ...BROKERS, OUTBOX_POLL_INTERVAL: raw },
+      }),
+    ).toThrow('OUTBOX_POLL_INTERVAL: expected a duration longer than 0 and at most 1d');
+  });
+});

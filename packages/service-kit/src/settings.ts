@@ -37,6 +37,8 @@ export const messagingSchema = z.object({
       'Prefix of every topic and consumer group, so environments or test runs can share one cluster',
     ),
   OUTBOX_POLL_INTERVAL: duration()
+    // 0 would poll the database in a busy loop; past ~24.8 days setTimeout would fire at once.
+    .refine((ms) => ms > 0 && ms <= DAY_MS, 'expected a duration longer than 0 and at most 1d')
     .default(200)
     .describe('How often the outbox relay looks for new events'),
   CONSUMER_MAX_ATTEMPTS: integer({ min: 1, max: 20 })
