@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { backoffDelay, delay, validBackoff } from './backoff.js';
+import { KafkaJSError, KafkaJSNonRetriableError } from 'kafkajs';
+import { backoffDelay, delay, isRetriable, retryRetriable, validBackoff } from './backoff.js';
 
 describe('backoffDelay', () => {
   it('doubles from the initial wait and stops at the maximum', () => {
@@ -32,5 +33,61 @@ describe('delay', () => {
     controller.abort();
 
     await expect(waiting).resolves.toBeUndefined();
+  });
+});
+
+describe('retryRetriable', () => {
+  const backoff = { initial: 1, max: 2 };
+  const unknownTopic = () =>
+    new KafkaJSError('This server does not host this topic-partition', { retriable: true });
+
+  it('tries again after retriable errors and returns the first success', async () => {
+    const failures: number[] = [];
+    let calls = 0;
+    const result = await retryRetriable(
+      async () => {
+        calls += 1;
+        if (calls < 3) throw unknownTopic();
+        return 'created';
+      },
+      { attempts: 5, backoff, onRetry: (_error, failed) => failures.push(failed) },
+    );
+    expect({ result, calls, failures }).toEqual({ result: 'created', calls: 3, failures: [1, 2] });
+  });
+
+  it('throws a non-retriable error at once', async () => {
+    let calls = 0;
+    const denied = new KafkaJSNonRetriableError('Topic authorization failed');
+    await expect(
+      retryRetriable(
+        async () => {
+          calls += 1;
+          throw denied;
+        },
+        { attempts: 5, backoff },
+      ),
+    ).rejects.toBe(denied);
+    expect(calls).toBe(1);
+  });
+
+  it('throws the last retriable error once the attempts are used up', async () => {
+    let calls = 0;
+    await expect(
+      retryRetriable(
+        async () => {
+          calls += 1;
+          throw unknownTopic();
+        },
+        { attempts: 3, backoff },
+      ),
+    ).rejects.toThrow('This server does not host this topic-partition');
+    expect(calls).toBe(3);
+  });
+
+  it('tells retriable errors by the flag kafkajs sets, nothing else', () => {
+    expect(isRetriable(unknownTopic())).toBe(true);
+    expect(isRetriable(new KafkaJSNonRetriableError('no'))).toBe(false);
+    expect(isRetriable(new Error('plain'))).toBe(false);
+    expect(isRetriable(undefined)).toBe(false);
   });
 });

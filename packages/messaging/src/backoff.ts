@@ -32,3 +32,38 @@ export function validBackoff(backoff: Backoff, name: string): Backoff {
   }
   return backoff;
 }
+
+/** Whether a Kafka client error says that trying again may succeed (kafkajs marks those `retriable`). */
+export function isRetriable(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { retriable?: unknown }).retriable === true
+  );
+}
+
+/**
+ * Runs `attempt` until it succeeds, waiting with `backoff` after each failure that `isRetriable`
+ * accepts, at most `attempts` times in all; any other failure, or the last one, is thrown.
+ * `onRetry` hears of each failure that will be retried (for logging).
+ */
+export async function retryRetriable<T>(
+  attempt: () => Promise<T>,
+  options: {
+    attempts: number;
+    backoff: Backoff;
+    onRetry?: (error: unknown, failures: number, retryInMs: number) => void;
+  },
+): Promise<T> {
+  for (let failures = 0; ;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      failures += 1;
+      if (!isRetriable(error) || failures >= options.attempts) throw error;
+      const retryInMs = backoffDelay(options.backoff, failures);
+      options.onRetry?.(error, failures, retryInMs);
+      await delay(retryInMs);
+    }
+  }
+}

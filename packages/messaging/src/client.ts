@@ -2,6 +2,7 @@ import { type Logger } from '@mercato/logger';
 import { kafkaMetrics, type KafkaMetrics } from '@mercato/metrics';
 import { type Admin, Kafka, Partitioners, type RetryOptions } from 'kafkajs';
 import { Registry } from 'prom-client';
+import { retryRetriable } from './backoff.js';
 import { KafkaEventConsumer } from './consumer.js';
 import { type ConsumerOptions, type EventConsumer } from './consumer-types.js';
 import { kafkajsLogCreator, kafkajsLogLevel } from './kafka-logging.js';
@@ -59,6 +60,9 @@ export const KAFKA_RETRY: Readonly<Required<Omit<RetryOptions, 'restartOnFailure
 };
 
 const DEFAULT_PARTITIONS = 3;
+/** ensureTopics: up to 8 attempts, 200 ms … 2 s apart (about 9 s in all). */
+const ENSURE_TOPICS_ATTEMPTS = 8;
+const ENSURE_TOPICS_BACKOFF = { initial: 200, max: 2_000 } as const;
 
 /** Creates a client; nothing connects until a publisher, consumer or `ensureTopics` needs it. */
 export function createMessagingClient(options: MessagingClientOptions): MessagingClient {
@@ -93,7 +97,22 @@ class KafkaMessagingClient implements MessagingClient {
     });
   }
 
-  async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
+  /**
+   * Retried as a whole on retriable errors: on a broker that has just started, or when replicas
+   * create the same topics at once, a topic the controller created can be missing from the
+   * metadata for a moment (UNKNOWN_TOPIC_OR_PARTITION), and kafkajs gives up on that at once.
+   */
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
+    return retryRetriable(() => this.#createMissingTopics(topics), {
+      attempts: ENSURE_TOPICS_ATTEMPTS,
+      backoff: ENSURE_TOPICS_BACKOFF,
+      onRetry: (error, failures, retryInMs) => {
+        this.#logger.warn({ err: error, failures, retryInMs }, 'Kafka topics not ready; retrying');
+      },
+    });
+  }
+
+  async #createMissingTopics(topics: readonly TopicSpec[]): Promise<void> {
     const admin = await this.#connectedAdmin();
     const existing = new Set(await admin.listTopics());
     const wanted = new Map(
