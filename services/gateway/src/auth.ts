@@ -4,9 +4,6 @@ import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { GatewayConfig } from './gateway.config.js';
 import { HttpProblem } from './problem.js';
 
-/** Customers a demo token can be issued for (there is no sign-up in Mercato). */
-export const DEMO_CUSTOMERS = ['demo-alice', 'demo-bob', 'demo-carol'] as const;
-
 /** Whether a token was issued to a demo customer or to an anonymous guest. */
 export type PrincipalKind = 'customer' | 'guest';
 

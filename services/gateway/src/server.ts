@@ -29,7 +29,7 @@ import { HttpProblem, sendProblem, toHttpProblem } from './problem.js';
 import { storefrontRouter } from './storefront.js';
 
 export { loadGatewayConfig, gatewayConfigSchema, type GatewayConfig } from './gateway.config.js';
-export { DEMO_CUSTOMERS, TokenService, type Principal } from './auth.js';
+export { TokenService, type Principal } from './auth.js';
 export { CircuitBreaker, CircuitOpenError, type CircuitState } from './backends/circuit-breaker.js';
 export { API_PREFIX, type RouteDefinition } from './api/route-registry.js';
 export { createBackends, Backend, type BackendName, type Backends } from './backends/backends.js';

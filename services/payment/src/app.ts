@@ -5,7 +5,6 @@ import type { PaymentConfig } from './payment.config.js';
 import { SERVICE_NAME } from './payment.constants.js';
 
 export { loadPaymentConfig, paymentConfigSchema, type PaymentConfig } from './payment.config.js';
-export { TEST_TOKENS } from './provider/simulated-payment-provider.js';
 
 /** Starts the payment service (main.ts and the integration tests share this). */
 export function startPaymentService(

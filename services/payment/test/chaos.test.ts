@@ -9,7 +9,7 @@ import { OrderServiceClient } from '@mercato/contracts/order';
 import { createDatabase } from '@mercato/db';
 import { createClient } from '@mercato/grpc';
 import { acquireKafka, kafkaStatus, type KafkaLease } from '@mercato/harness';
-import { TEST_TOKENS } from '../src/app.js';
+import { TEST_CARD_TOKENS } from '@mercato/contracts/demo';
 import type { RunningGrpcService } from '@mercato/service-kit';
 import {
   addProduct,
@@ -53,7 +53,7 @@ describe('chaos: broker outage while orders are placed', () => {
     const status = await kafkaStatus({ stateDir });
     const pid = status!.instance.pid;
     const tokens = (index: number) =>
-      index % 5 === 0 ? TEST_TOKENS.declined : TEST_TOKENS.success;
+      index % 5 === 0 ? TEST_CARD_TOKENS.declined : TEST_CARD_TOKENS.success;
     const placed: string[] = [];
     const place = async (index: number) => {
       const { order } = await shop.orders.createOrder({
@@ -163,7 +163,7 @@ describe('chaos: order service killed before its outbox was relayed', () => {
           customerId: 'cus_killed',
           lines: [{ productId: 'prd_lamp', quantity: 1 }],
           idempotencyKey: `killed-${index}`,
-          paymentToken: TEST_TOKENS.success,
+          paymentToken: TEST_CARD_TOKENS.success,
         });
       }
       const exited = new Promise((resolve) => child!.once('exit', resolve));

@@ -4,7 +4,7 @@ import { OrderServiceClient, OrderStatus, type Order } from '@mercato/contracts/
 import { createClient, fieldViolationsOf } from '@mercato/grpc';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { PaymentStatus } from '@mercato/contracts/payment';
-import { TEST_TOKENS } from '../src/app.js';
+import { TEST_CARD_TOKENS } from '@mercato/contracts/demo';
 import { lagOf, produceRaw, readTopic, rewindGroups } from './support/kafka.js';
 import {
   addProduct,
@@ -65,7 +65,7 @@ describe('checkout saga with a real broker', () => {
   });
 
   it('takes a good card to PAID and sells the stock', async () => {
-    const order = await place(TEST_TOKENS.success, 2);
+    const order = await place(TEST_CARD_TOKENS.success, 2);
     const paid = await settled(order.id);
     expect(paid.status).toBe(OrderStatus.ORDER_STATUS_PAID);
     const { payment } = await shop.payments.getPayment({ orderId: order.id });
@@ -81,8 +81,8 @@ describe('checkout saga with a real broker', () => {
   });
 
   it.each([
-    [TEST_TOKENS.declined, 'card_declined'],
-    [TEST_TOKENS.insufficientFunds, 'insufficient_funds'],
+    [TEST_CARD_TOKENS.declined, 'card_declined'],
+    [TEST_CARD_TOKENS.insufficientFunds, 'insufficient_funds'],
   ])('cancels an order paid with %s and puts its stock back', async (token, reason) => {
     const before = await stockOf(shop.db.product, 'prd_mug');
     const order = await place(token, 3, 'prd_mug');
@@ -105,7 +105,7 @@ describe('checkout saga with a real broker', () => {
   });
 
   it('retries a provider timeout with the same idempotency key and charges once', async () => {
-    const order = await place(TEST_TOKENS.timeoutThenSuccess);
+    const order = await place(TEST_CARD_TOKENS.timeoutThenSuccess);
     expect((await settled(order.id)).status).toBe(OrderStatus.ORDER_STATUS_PAID);
     const charges = await ledgerRows(order.id, 'charge');
     expect(charges).toHaveLength(1);
@@ -113,7 +113,7 @@ describe('checkout saga with a real broker', () => {
   });
 
   it('refunds a paid order once, ends REFUNDED and restocks', async () => {
-    const order = await place(TEST_TOKENS.success, 4);
+    const order = await place(TEST_CARD_TOKENS.success, 4);
     await settled(order.id);
     await eventually('sale to be committed', async () =>
       (await stockOf(shop.db.product, 'prd_lamp')).reserved === 0 ? true : undefined,
@@ -154,7 +154,7 @@ describe('checkout saga with a real broker', () => {
     expect(fieldViolationsOf(badId)).toEqual([
       { field: 'order_id', description: 'must be an order id' },
     ]);
-    const order = await place(TEST_TOKENS.success);
+    const order = await place(TEST_CARD_TOKENS.success);
     await settled(order.id);
     const badReason = await refusal(
       shop.payments.refundPayment({ orderId: order.id, reason: 'changed\u0000mind' }),
@@ -195,8 +195,8 @@ describe('checkout saga with a real broker', () => {
       };
     };
     const before = await scrape();
-    const good = await place(TEST_TOKENS.success);
-    const bad = await place(TEST_TOKENS.declined);
+    const good = await place(TEST_CARD_TOKENS.success);
+    const bad = await place(TEST_CARD_TOKENS.declined);
     await settled(good.id);
     await settled(bad.id);
     await shop.orders.cancelOrder({ orderId: good.id, customerId: 'cus_saga', reason: 'metrics' });
@@ -205,7 +205,7 @@ describe('checkout saga with a real broker', () => {
       customerId: 'cus_saga',
       lines: [{ productId: 'prd_lamp', quantity: 1 }],
       idempotencyKey: `saga-${keys}`,
-      paymentToken: TEST_TOKENS.declined,
+      paymentToken: TEST_CARD_TOKENS.declined,
     });
     const expected = { created: 2, paid: 1, declined: 1, refunded: 1, checkouts: 1 };
     const counted = async () => {
@@ -232,7 +232,7 @@ describe('checkout saga with a real broker', () => {
       { key: 'poison-1', value: '{not json' },
       { key: 'poison-2', value: JSON.stringify({ id: 'x', type: 'order.created.v1', data: {} }) },
     ]);
-    const order = await place(TEST_TOKENS.success);
+    const order = await place(TEST_CARD_TOKENS.success);
     expect((await settled(order.id)).status).toBe(OrderStatus.ORDER_STATUS_PAID);
 
     // Both consumers of `orders` (payment and product) park both records.
@@ -315,7 +315,7 @@ describe('checkout saga with a real broker', () => {
       for (let index = 0; index < 20; index += 1) {
         placed.push(
           await place(
-            index % 3 === 0 ? TEST_TOKENS.declined : TEST_TOKENS.success,
+            index % 3 === 0 ? TEST_CARD_TOKENS.declined : TEST_CARD_TOKENS.success,
             1,
             'prd_mug',
             `cus_two_${index}`,

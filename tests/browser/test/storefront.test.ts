@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DEMO_CUSTOMERS } from '@mercato/gateway-service';
+import { DEMO_CUSTOMERS } from '@mercato/contracts/demo';
 import type { Browser, Page } from 'playwright-core';
 import { audit, seriousOrCritical, type Violation } from './support/axe.js';
 import { launchBrowser, openShopTab, type Device, type ShopTab } from './support/browser.js';

@@ -1,3 +1,5 @@
+import { TEST_CARD_TOKENS } from '@mercato/contracts/demo';
+
 /** A card of the simulated payment provider's test mode, and what it does. */
 export interface TestCard {
   token: string;
@@ -5,12 +7,20 @@ export interface TestCard {
   outcome: string;
 }
 
-/** The payment service's test tokens (services/payment: TEST_TOKENS). */
+/** The simulated payment provider's test cards a shopper can choose (the timeout card is for tests). */
 export const TEST_CARDS: readonly TestCard[] = [
-  { token: 'tok_success', label: 'Test card: payment succeeds', outcome: 'The order is paid.' },
-  { token: 'tok_declined', label: 'Test card: declined', outcome: 'The card issuer declines.' },
   {
-    token: 'tok_insufficient_funds',
+    token: TEST_CARD_TOKENS.success,
+    label: 'Test card: payment succeeds',
+    outcome: 'The order is paid.',
+  },
+  {
+    token: TEST_CARD_TOKENS.declined,
+    label: 'Test card: declined',
+    outcome: 'The card issuer declines.',
+  },
+  {
+    token: TEST_CARD_TOKENS.insufficientFunds,
     label: 'Test card: insufficient funds',
     outcome: 'The charge fails for lack of funds.',
   },

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
+import { DEMO_CUSTOMERS } from '@mercato/contracts/demo';
 import type { TokenRequest } from '../api/types.js';
 import { navigate } from '../routing/router.js';
-import { DEMO_CUSTOMERS, sessionOf } from '../session/session.js';
+import { sessionOf } from '../session/session.js';
 import { useShop } from '../shop.js';
 import { ErrorAlert, messageOf } from '../ui/feedback.js';
 import { PageHeading } from '../ui/page-heading.js';
@@ -9,7 +10,7 @@ import { PageHeading } from '../ui/page-heading.js';
 /** Signing in as a demo customer, or going on as a guest. */
 export function SignInPage({ next }: { next: string }) {
   const { api, session } = useShop();
-  const [customerId, setCustomerId] = useState(DEMO_CUSTOMERS[0]!.id);
+  const [customerId, setCustomerId] = useState<string>(DEMO_CUSTOMERS[0].id);
   const [pending, setPending] = useState<TokenRequest['kind'] | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
 

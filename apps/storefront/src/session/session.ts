@@ -1,3 +1,4 @@
+import { DEMO_CUSTOMERS } from '@mercato/contracts/demo';
 import type { IssuedToken } from '../api/types.js';
 
 /** Who is shopping: a demo customer or a guest, with the access token the gateway issued. */
@@ -8,19 +9,6 @@ export interface Session {
   /** When the token expires, in milliseconds since the epoch. */
   expiresAt: number;
 }
-
-/** A demo customer one can sign in as (there is no sign-up in Mercato). */
-export interface DemoCustomer {
-  id: string;
-  name: string;
-}
-
-/** The gateway's demo customers (its `DEMO_CUSTOMERS`), with names to show. */
-export const DEMO_CUSTOMERS: readonly DemoCustomer[] = [
-  { id: 'demo-alice', name: 'Alice' },
-  { id: 'demo-bob', name: 'Bob' },
-  { id: 'demo-carol', name: 'Carol' },
-];
 
 // A token this close to its expiry is treated as expired: a checkout must not start with a token
 // that runs out on the way.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { plainText } from '@mercato/contracts';
-import { DEMO_CUSTOMERS } from '../auth.js';
+import { DEMO_CUSTOMER_IDS } from '@mercato/contracts/demo';
 
 // One set of zod schemas validates requests and generates the OpenAPI document, so the
 // document cannot drift from what the gateway accepts and returns.
@@ -58,7 +58,7 @@ export const tokenRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('guest') }),
   z.object({
     kind: z.literal('customer'),
-    customerId: z.enum(DEMO_CUSTOMERS).describe('One of the demo customers'),
+    customerId: z.enum(DEMO_CUSTOMER_IDS).describe('One of the demo customers'),
   }),
 ]);
 

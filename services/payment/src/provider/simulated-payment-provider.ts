@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Money } from '@mercato/contracts';
+import { TEST_CARD_TOKENS } from '@mercato/contracts/demo';
 import type { Database } from '@mercato/db';
 import {
   ProviderTimeoutError,
@@ -8,21 +9,9 @@ import {
   type PaymentProvider,
 } from './payment-provider.js';
 
-/**
- * Test card tokens of the simulated provider (like a real provider's test mode). Anything else is
- * an invalid token.
- */
-export const TEST_TOKENS = {
-  success: 'tok_success',
-  declined: 'tok_declined',
-  insufficientFunds: 'tok_insufficient_funds',
-  /** Times out on the first attempt for a given idempotency key, succeeds on the retry. */
-  timeoutThenSuccess: 'tok_timeout',
-} as const;
-
 const DECLINES: Record<string, { code: DeclineCode; message: string }> = {
-  [TEST_TOKENS.declined]: { code: 'card_declined', message: 'The card was declined.' },
-  [TEST_TOKENS.insufficientFunds]: {
+  [TEST_CARD_TOKENS.declined]: { code: 'card_declined', message: 'The card was declined.' },
+  [TEST_CARD_TOKENS.insufficientFunds]: {
     code: 'insufficient_funds',
     message: 'The card has insufficient funds.',
   },
@@ -49,14 +38,15 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     const previous = await this.find(request.idempotencyKey);
     if (previous && previous.outcome !== 'timed_out') return this.toResult(previous, request.token);
 
-    if (request.token === TEST_TOKENS.timeoutThenSuccess && !previous) {
+    if (request.token === TEST_CARD_TOKENS.timeoutThenSuccess && !previous) {
       await this.record(request.idempotencyKey, 'charge', 'timed_out', request.amount);
       throw new ProviderTimeoutError();
     }
     const decline = DECLINES[request.token];
     const outcome = decline
       ? decline.code
-      : request.token === TEST_TOKENS.success || request.token === TEST_TOKENS.timeoutThenSuccess
+      : request.token === TEST_CARD_TOKENS.success ||
+          request.token === TEST_CARD_TOKENS.timeoutThenSuccess
         ? 'succeeded'
         : 'invalid_token';
     const row = previous
