@@ -33,13 +33,14 @@ export function validBackoff(backoff: Backoff, name: string): Backoff {
   return backoff;
 }
 
-/** Whether a Kafka client error says that trying again may succeed (kafkajs marks those `retriable`). */
+/**
+ * Whether a Kafka client error says that trying again may succeed: kafkajs marks those `retriable`,
+ * and after exhausted retries of its own the original error is the deepest `cause`.
+ */
 export function isRetriable(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { retriable?: unknown }).retriable === true
-  );
+  let cause: unknown = error;
+  while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause;
+  return (cause as { retriable?: unknown } | undefined)?.retriable === true;
 }
 
 /**

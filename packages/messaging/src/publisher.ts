@@ -1,6 +1,7 @@
 import { type Logger } from '@mercato/logger';
 import { type KafkaMetrics } from '@mercato/metrics';
 import { type IHeaders, type Producer } from 'kafkajs';
+import { isRetriable } from './backoff.js';
 import { type HeaderValue, type MessageHeaders } from './headers.js';
 
 /** One record to publish. Records with the same key land on the same partition, in order. */
@@ -125,11 +126,4 @@ function countByTopic(records: readonly OutgoingRecord[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const { topic } of records) counts.set(topic, (counts.get(topic) ?? 0) + 1);
   return counts;
-}
-
-/** kafkajs marks errors `retriable`; after exhausted retries the original error is the deepest `cause`. */
-function isRetriable(error: unknown): boolean {
-  let cause: unknown = error;
-  while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause;
-  return (cause as { retriable?: unknown } | undefined)?.retriable === true;
 }
