@@ -2,6 +2,7 @@ import { type AdvisoryLock, type Database } from '@mercato/db';
 import { type Logger } from '@mercato/logger';
 import { counter, gauge } from '@mercato/metrics';
 import { Registry, type Counter, type Gauge } from 'prom-client';
+import { BackgroundPasses } from './background-passes.js';
 import { backoffDelay, delay, validBackoff, type Backoff } from './backoff.js';
 import { EVENT_HEADERS } from './headers.js';
 import { type EventPublisher, type OutgoingRecord } from './publisher.js';
@@ -61,10 +62,8 @@ export class OutboxRelay {
   readonly #backlogAge: Gauge<'relay'>;
   readonly #failures: Counter<'relay'>;
   #lock: AdvisoryLock | undefined;
-  #stopping = new AbortController();
-  #loop: Promise<void> | undefined;
-  /** Serialises passes: `relayOnce()` from a caller never overlaps the loop's own pass. */
-  #pass: Promise<unknown> = Promise.resolve();
+  /** `relayOnce()` from a caller never overlaps the loop's own pass. */
+  readonly #passes = new BackgroundPasses();
   /**
    * After a failed publish, the last id of that batch: the retry sends exactly the same rows, so
    * the idempotent producer can recognise what the broker already wrote.
@@ -114,17 +113,15 @@ export class OutboxRelay {
 
   /** Starts relaying in the background (standing by while another replica leads). */
   start(): void {
-    if (this.#loop) return;
-    this.#stopping = new AbortController();
-    this.#loop = this.#run(this.#stopping.signal);
+    this.#passes.start((signal) => this.#run(signal));
   }
 
-  /** Finishes the pass in flight, stops, and releases the lock so another replica takes over at once. */
+  /**
+   * Finishes the pass in flight, stops, and releases the lock so another replica takes over at
+   * once. A later `relayOnce()` runs in full again.
+   */
   async stop(): Promise<void> {
-    this.#stopping.abort();
-    await this.#loop;
-    this.#loop = undefined;
-    await this.#pass.catch(() => undefined);
+    await this.#passes.stop();
     await this.#releaseLock();
   }
 
@@ -133,9 +130,7 @@ export class OutboxRelay {
    * id order and marks them. Returns the number of rows published (0 when not leader).
    */
   relayOnce(): Promise<number> {
-    const pass = this.#pass.catch(() => undefined).then(() => this.#relayBatch());
-    this.#pass = pass;
-    return pass;
+    return this.#passes.run(() => this.#relayBatch());
   }
 
   async #run(signal: AbortSignal): Promise<void> {
@@ -204,7 +199,7 @@ export class OutboxRelay {
       await this.#releaseLock();
     }
     if (this.#lock) return this.#lock;
-    if (this.#stopping.signal.aborted) return undefined;
+    if (this.#passes.stopping.aborted) return undefined;
     const lock = await this.#db.tryAdvisoryLock(this.#lockKey);
     if (!lock) return undefined;
     this.#lock = lock;

@@ -2,6 +2,7 @@ import { type Database } from '@mercato/db';
 import { type Logger } from '@mercato/logger';
 import { counter } from '@mercato/metrics';
 import { Registry, type Counter } from 'prom-client';
+import { BackgroundPasses } from './background-passes.js';
 import { delay } from './backoff.js';
 
 /** How long published outbox rows and inbox rows are kept, and how the sweeps share the work. */
@@ -101,10 +102,8 @@ export class MessagingRetention {
   readonly #logger: Logger;
   readonly #deleted: Counter<'table'>;
   readonly #failures: Counter;
-  #stopping = new AbortController();
-  #loop: Promise<void> | undefined;
-  /** Serialises passes: `sweepOnce()` from a caller never overlaps the loop's own pass. */
-  #pass: Promise<unknown> = Promise.resolve();
+  /** `sweepOnce()` from a caller never overlaps the loop's own pass. */
+  readonly #passes = new BackgroundPasses();
 
   constructor(options: MessagingRetentionOptions) {
     this.#db = options.db;
@@ -133,22 +132,15 @@ export class MessagingRetention {
 
   /** Sweeps now and then every `intervalMs`, in the background, until `stop()`. */
   start(): void {
-    if (this.#loop) return;
-    this.#stopping = new AbortController();
-    this.#loop = this.#run(this.#stopping.signal);
+    this.#passes.start((signal) => this.#run(signal));
   }
 
   /**
    * Stops sweeping: the statement in flight completes, the rest of its pass is left for the next
    * one, and the lock is released. Resolves once nothing runs any more.
    */
-  async stop(): Promise<void> {
-    this.#stopping.abort();
-    await this.#loop;
-    this.#loop = undefined;
-    await this.#pass.catch(() => undefined);
-    // Later explicit sweepOnce() calls run in full again.
-    this.#stopping = new AbortController();
+  stop(): Promise<void> {
+    return this.#passes.stop();
   }
 
   /**
@@ -156,10 +148,8 @@ export class MessagingRetention {
    * both tables batch by batch, releases the lock. Resolves to the rows deleted per table.
    */
   sweepOnce(): Promise<RetentionSweep> {
-    const stopping = this.#stopping.signal;
-    const pass = this.#pass.catch(() => undefined).then(() => this.#sweep(stopping));
-    this.#pass = pass;
-    return pass;
+    const stopping = this.#passes.stopping;
+    return this.#passes.run(() => this.#sweep(stopping));
   }
 
   async #run(signal: AbortSignal): Promise<void> {
