@@ -8,6 +8,7 @@ import { Link, navigate } from '../routing/router.js';
 import { displayName, isActive } from '../session/session.js';
 import { useShop } from '../shop.js';
 import { useStore } from '../state/use-store.js';
+import { Choices } from '../ui/choices.js';
 import { ErrorAlert, messageOf } from '../ui/feedback.js';
 import { formatMoney } from '../ui/format.js';
 import { PageHeading } from '../ui/page-heading.js';
@@ -121,26 +122,23 @@ export function CheckoutPage() {
         </section>
         <section class="panel" aria-labelledby="payment-heading">
           <h2 id="payment-heading">Payment</h2>
-          <fieldset>
-            <legend>Test card</legend>
-            {TEST_CARDS.map((card) => (
-              <label class="choice" key={card.token}>
-                <input
-                  type="radio"
-                  name="paymentToken"
-                  value={card.token}
-                  checked={paymentToken === card.token}
-                  onChange={() => setPaymentToken(card.token)}
-                />
-                <span>
+          <Choices
+            legend="Test card"
+            name="paymentToken"
+            choices={TEST_CARDS.map((card) => ({
+              value: card.token,
+              label: (
+                <>
                   {card.label}
                   <span class="choice__hint">
                     {card.outcome} <code>{card.token}</code>
                   </span>
-                </span>
-              </label>
-            ))}
-          </fieldset>
+                </>
+              ),
+            }))}
+            selected={paymentToken}
+            onSelect={setPaymentToken}
+          />
           {short.length > 0 && (
             <p class="field-error">
               Some items are not available in the quantity you chose.{' '}

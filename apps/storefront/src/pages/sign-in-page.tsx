@@ -4,6 +4,7 @@ import type { TokenRequest } from '../api/types.js';
 import { navigate } from '../routing/router.js';
 import { sessionOf } from '../session/session.js';
 import { useShop } from '../shop.js';
+import { Choices } from '../ui/choices.js';
 import { ErrorAlert, messageOf } from '../ui/feedback.js';
 import { PageHeading } from '../ui/page-heading.js';
 
@@ -47,23 +48,20 @@ export function SignInPage({ next }: { next: string }) {
             void signIn({ kind: 'customer', customerId });
           }}
         >
-          <fieldset>
-            <legend>Demo customer</legend>
-            {DEMO_CUSTOMERS.map((customer) => (
-              <label class="choice" key={customer.id}>
-                <input
-                  type="radio"
-                  name="customer"
-                  value={customer.id}
-                  checked={customerId === customer.id}
-                  onChange={() => setCustomerId(customer.id)}
-                />
-                <span>
+          <Choices
+            legend="Demo customer"
+            name="customer"
+            choices={DEMO_CUSTOMERS.map((customer) => ({
+              value: customer.id,
+              label: (
+                <>
                   {customer.name} <span class="muted">({customer.id})</span>
-                </span>
-              </label>
-            ))}
-          </fieldset>
+                </>
+              ),
+            }))}
+            selected={customerId}
+            onSelect={setCustomerId}
+          />
           <button type="submit" class="button button--primary" disabled={pending !== undefined}>
             {pending === 'customer' ? 'Signing in…' : 'Sign in'}
           </button>
