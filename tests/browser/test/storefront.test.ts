@@ -42,6 +42,11 @@ describe('the storefront in Chromium, against the whole shop', () => {
   /** Adds a product from its own page, with the quantity field. */
   async function addFromProductPage(page: Page, name: string, quantity: number) {
     await openProduct(page, name);
+    await addToCart(page, name, quantity);
+  }
+
+  /** On the product's page (already open): the quantity, "Add to cart", and its confirmation. */
+  async function addToCart(page: Page, name: string, quantity: number) {
     await page.getByLabel('Quantity', { exact: true }).fill(String(quantity));
     await page.getByRole('button', { name: 'Add to cart', exact: true }).click();
     await page
@@ -90,12 +95,7 @@ describe('the storefront in Chromium, against the whole shop', () => {
     expect(stockBefore).toBeGreaterThan(2);
 
     // Two products: one from its page, one from a catalog card.
-    await page.getByLabel('Quantity', { exact: true }).fill('1');
-    await page.getByRole('button', { name: 'Add to cart', exact: true }).click();
-    await page
-      .getByRole('status')
-      .filter({ hasText: `1 × ${products.first} added` })
-      .waitFor();
+    await addToCart(page, products.first, 1);
     await page.getByRole('searchbox', { name: 'Search products' }).fill(products.second);
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await expectHeading(page, `Search results for “${products.second}”`);
@@ -137,12 +137,7 @@ describe('the storefront in Chromium, against the whole shop', () => {
     expect(await shownStock(page)).toBe(stockBefore - 1);
 
     // A declined card cancels the order and gives the reserved unit back.
-    await page.getByLabel('Quantity', { exact: true }).fill('1');
-    await page.getByRole('button', { name: 'Add to cart', exact: true }).click();
-    await page
-      .getByRole('status')
-      .filter({ hasText: `1 × ${products.first} added` })
-      .waitFor();
+    await addToCart(page, products.first, 1);
     await checkOut(page, /declined/);
     await waitForOrderStatus(page, 'Cancelled');
     await page.getByText('The payment was declined by the card issuer.').waitFor();
