@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runBenchmarks, type BenchOptions } from './benchmarks.js';
 import { currentCommit, describeMachine, machineSlug } from './machine.js';
+import { runProfile } from './profile.js';
 import { renderMarkdown } from './report.js';
 
 /** Where results are kept, to be committed: bench/results. */
@@ -20,6 +21,9 @@ Runs every benchmark once and writes bench/results/<date>-<machine>.json and .md
                     from the harness) or pglite (embedded, as pnpm start)
   --connections N   keep-alive connections of the throughput parts (default 32)
   --out DIR         write the results there instead of bench/results
+  --profile         instead: profile gateway → gRPC → product under load (node --cpu-prof) and
+                    print where each process spends its CPU time (--out DIR keeps the
+                    .cpuprofile files, for Chrome DevTools)
   --help            this text
 `;
 
@@ -60,6 +64,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         database: { type: 'string', default: 'postgres' },
         connections: { type: 'string' },
         out: { type: 'string' },
+        profile: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -90,6 +95,18 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
   options.database = values.database;
   if (values['no-checkout']) options.checkout = null;
+
+  if (values.profile) {
+    const profile = await runProfile({
+      throughput: values.quick
+        ? { connections: options.throughput.connections, warmupSeconds: 0, durationSeconds: 3 }
+        : { ...options.throughput, warmupSeconds: 0, durationSeconds: 10 },
+      keepIn: values.out,
+      log,
+    });
+    process.stdout.write(`\n${profile.markdown}`);
+    return 0;
+  }
 
   const machine = describeMachine();
   log(

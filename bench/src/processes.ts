@@ -113,8 +113,9 @@ export async function startService(
   env: Record<string, string>,
   readyUrl: string,
   timeoutMs = 90_000,
+  nodeFlags: readonly string[] = [],
 ): Promise<BenchProcess> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, serviceMain(packageName)], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeFlags, serviceMain(packageName)], {
     env: childEnvironment(env),
     // Logs go to /dev/null: serialising them is the service's cost, storing them is not.
     stdio: ['ignore', 'ignore', 'pipe'],

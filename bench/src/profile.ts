@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acquireKafka, acquirePostgres } from '@mercato/harness';
+import { freePort } from '@mercato/service-kit';
+import { renderProfile, summariseProfileIn, type ProfileSummary } from './cpu-profile.js';
+import { measureThroughput, type ThroughputResult, type ThroughputSettings } from './http-load.js';
+import { startService } from './processes.js';
+
+/** What `pnpm bench -- --profile` found: the load it ran and each process's CPU profile. */
+export interface ProfileReport {
+  url: string;
+  load: ThroughputResult;
+  gateway: ProfileSummary;
+  product: ProfileSummary;
+  markdown: string;
+}
+
+/**
+ * Runs the deployed read path — gateway process → gRPC → product process → PostgreSQL — under
+ * `node --cpu-prof` while autocannon drives GET /api/v1/products/{id}, then summarises where each
+ * process spent its CPU time (self time by package and by function).
+ */
+export async function runProfile(options: {
+  throughput: ThroughputSettings;
+  gatewayEnv?: Record<string, string>;
+  /** Keep the .cpuprofile files here (open them in Chrome DevTools); by default they are deleted. */
+  keepIn?: string;
+  log: (line: string) => void;
+}): Promise<ProfileReport> {
+  const { log } = options;
+  const kafka = await acquireKafka({ log: (message) => log(`kafka: ${message}`) });
+  const postgres = await acquirePostgres({ log: (message) => log(`postgres: ${message}`) });
+  const directory = options.keepIn ?? (await mkdtemp(join(tmpdir(), 'mercato-profile-')));
+  try {
+    const ports = { grpc: await freePort(), http: await freePort(), gateway: await freePort() };
+    const profileFlags = (name: string) => [
+      '--cpu-prof',
+      `--cpu-prof-dir=${join(directory, name)}`,
+    ];
+    const product = await startService(
+      'product',
+      '@mercato/product-service',
+      {
+        DATABASE_URL: await postgres.createDatabase('profile_product'),
+        HOST: '127.0.0.1',
+        GRPC_PORT: String(ports.grpc),
+        HTTP_PORT: String(ports.http),
+        KAFKA_BROKERS: kafka.brokers.join(','),
+        KAFKA_NAMESPACE: `profile-${randomBytes(4).toString('hex')}.`,
+        LOG_LEVEL: 'info',
+        SEED_CATALOG: 'true',
+        SHUTDOWN_DRAIN_DELAY: '0',
+      },
+      `http://127.0.0.1:${ports.http}/health/ready`,
+      90_000,
+      profileFlags('product'),
+    );
+    let gatewayStopped = false;
+    const gateway = await startService(
+      'gateway',
+      '@mercato/gateway-service',
+      {
+        HOST: '127.0.0.1',
+        HTTP_PORT: String(ports.gateway),
+        PRODUCT_SERVICE_ADDRESSES: `127.0.0.1:${ports.grpc}`,
+        KAFKA_BROKERS: kafka.brokers.join(','),
+        LOG_LEVEL: 'info',
+        JWT_SECRET: randomBytes(32).toString('hex'),
+        RATE_LIMIT_MAX: '1000000000',
+        SHUTDOWN_DRAIN_DELAY: '0',
+        ...options.gatewayEnv,
+      },
+      `http://127.0.0.1:${ports.gateway}/health/live`,
+      90_000,
+      profileFlags('gateway'),
+    ).catch(async (error: unknown) => {
+      await product.stop();
+      throw error;
+    });
+    let load: ThroughputResult;
+    let url: string;
+    try {
+      const base = `http://127.0.0.1:${ports.gateway}/api/v1`;
+      const page = (await (await fetch(`${base}/products?pageSize=1`)).json()) as {
+        products: { id: string }[];
+      };
+      url = `${base}/products/${page.products[0]!.id}`;
+      log(`profiling ${url}`);
+      load = await measureThroughput(url, options.throughput);
+      log(`${Math.round(load.requestsPerSecond)} req/s under the profiler`);
+      await gateway.stop();
+      gatewayStopped = true;
+    } finally {
+      if (!gatewayStopped) await gateway.stop();
+      await product.stop();
+    }
+    const summaries = {
+      gateway: await summariseProfileIn(join(directory, 'gateway')),
+      product: await summariseProfileIn(join(directory, 'product')),
+    };
+    const markdown = [
+      `Load: ${Math.round(load.requestsPerSecond).toLocaleString('en-US')} req/s on ${url.replace(/^http:\/\/[^/]+/, '')} (${options.throughput.connections} connections, ${options.throughput.durationSeconds} s, under the profiler), p50 ${load.latencyMs.p50.toFixed(2)} ms, p99 ${load.latencyMs.p99.toFixed(2)} ms.`,
+      '',
+      renderProfile('gateway process', summaries.gateway),
+      renderProfile('product process', summaries.product),
+    ].join('\n');
+    return { url, load, ...summaries, markdown };
+  } finally {
+    if (!options.keepIn) await rm(directory, { recursive: true, force: true });
+    await postgres.release();
+    await kafka.release();
+  }
+}
