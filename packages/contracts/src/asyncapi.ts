@@ -21,6 +21,7 @@ function envelopeSchema(type: EventType): JsonObject {
   return schema;
 }
 
+const subjectName = (topic: Topic) => (topic === TOPICS.products ? 'product id' : 'order id');
 const messageId = (type: EventType) => type.replaceAll('.', '_');
 const channelId = (topic: string) => topic.replace('.dlq', 'DeadLetters');
 
@@ -28,10 +29,13 @@ const channelId = (topic: string) => topic.replace('.dlq', 'DeadLetters');
 const PRODUCERS: Record<Topic, string> = {
   [TOPICS.orders]: 'order-service',
   [TOPICS.payments]: 'payment-service',
+  [TOPICS.products]: 'product-service',
 };
 const CONSUMERS: Record<Topic, string[]> = {
   [TOPICS.orders]: ['payment-service', 'product-service'],
   [TOPICS.payments]: ['order-service'],
+  // Each gateway replica reads every catalog change (a group of its own) to evict its cache.
+  [TOPICS.products]: ['gateway'],
 };
 
 /**
@@ -48,7 +52,7 @@ export function buildAsyncApiDocument(version = '1.0.0'): JsonObject {
         name: type,
         title: type,
         contentType: 'application/json',
-        summary: `${type} on the ${EVENT_TOPICS[type]} topic; the record key is the order id (subject).`,
+        summary: `${type} on the ${EVENT_TOPICS[type]} topic; the record key is the ${subjectName(EVENT_TOPICS[type])} (subject).`,
         headers: {
           type: 'object',
           properties: {
@@ -73,7 +77,7 @@ export function buildAsyncApiDocument(version = '1.0.0'): JsonObject {
   for (const topic of topics) {
     channels[topic] = {
       address: topic,
-      description: `Events of the ${topic} topic, keyed by order id.`,
+      description: `Events of the ${topic} topic, keyed by ${subjectName(topic)}.`,
       messages: channelMessages(topic),
     };
     channels[channelId(deadLetterTopic(topic))] = {

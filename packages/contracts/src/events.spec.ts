@@ -21,6 +21,23 @@ describe('event envelope', () => {
     expect(parsed.type).toBe('order.created.v1');
   });
 
+  it('keys a product event by its product id and refuses an unknown change', () => {
+    const event = createEvent('product.changed.v1', 'product-service', {
+      productId: 'prd_1',
+      changed: ['stock'],
+      price: { amountMinor: 1999, currency: 'EUR' },
+      stockAvailable: 7,
+    });
+    expect(parseEvent(serializeEvent(event))).toMatchObject({
+      subject: 'prd_1',
+      type: 'product.changed.v1',
+      data: { productId: 'prd_1', changed: ['stock'], stockAvailable: 7 },
+    });
+    expect(() =>
+      parseEvent(JSON.stringify({ ...event, data: { ...event.data, changed: ['colour'] } })),
+    ).toThrow(/changed/);
+  });
+
   it('gives each event a new id', () => {
     expect(created().id).not.toBe(created().id);
   });
@@ -65,6 +82,13 @@ describe('event envelope', () => {
 describe('topics', () => {
   it('derives dead-letter topics from topic names', () => {
     expect(deadLetterTopic(TOPICS.orders)).toBe('orders.dlq');
-    expect(ALL_TOPICS).toEqual(['orders', 'orders.dlq', 'payments', 'payments.dlq']);
+    expect(ALL_TOPICS).toEqual([
+      'orders',
+      'orders.dlq',
+      'payments',
+      'payments.dlq',
+      'products',
+      'products.dlq',
+    ]);
   });
 });

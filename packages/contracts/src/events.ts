@@ -41,6 +41,16 @@ export const eventDataSchemas = {
     message: z.string().max(500),
   }),
   'payment.refunded.v1': z.object({ orderId: id, paymentId: id, amount: moneySchema }),
+  /**
+   * A product's price or available stock changed (committed in the same transaction as the
+   * change). Carries the values after the change; readers that cache the catalog evict on it.
+   */
+  'product.changed.v1': z.object({
+    productId: id,
+    changed: z.array(z.enum(['price', 'stock'])).min(1),
+    price: moneySchema,
+    stockAvailable: z.number().int().nonnegative(),
+  }),
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;
@@ -55,6 +65,7 @@ export const EVENT_TOPICS: { readonly [T in EventType]: Topic } = {
   'payment.succeeded.v1': TOPICS.payments,
   'payment.failed.v1': TOPICS.payments,
   'payment.refunded.v1': TOPICS.payments,
+  'product.changed.v1': TOPICS.products,
 };
 
 /** The fields every event envelope has, whatever its type. */
@@ -65,7 +76,7 @@ export const eventEnvelopeBaseSchema = z.object({
   source: z.string().min(1),
   /** RFC 3339 time the event happened. */
   time: z.iso.datetime({ offset: true }),
-  /** The order id the event is about; also the Kafka record key. */
+  /** What the event is about — the order id, or the product id of product events; the Kafka record key. */
   subject: id,
 });
 
@@ -96,6 +107,13 @@ export class InvalidEventError extends Error {
   }
 }
 
+/** The subject (and record key) of an event: its order id, or the product id of product events. */
+function subjectOf(data: { orderId?: string; productId?: string }): string {
+  const subject = data.orderId ?? data.productId;
+  if (subject === undefined) throw new Error('an event needs an orderId or a productId');
+  return subject;
+}
+
 /** Builds a validated event envelope with a fresh id and the current time. */
 export function createEvent<T extends EventType>(
   type: T,
@@ -108,7 +126,7 @@ export function createEvent<T extends EventType>(
     type,
     source,
     time: now.toISOString(),
-    subject: (data as { orderId: string }).orderId,
+    subject: subjectOf(data),
     data: eventDataSchemas[type].parse(data),
   };
   return event as EventEnvelope<T>;

@@ -27,7 +27,7 @@ describe('AsyncAPI document', () => {
       Object.values(channels)
         .map((channel) => channel.address)
         .sort(),
-    ).toEqual(['orders', 'orders.dlq', 'payments', 'payments.dlq']);
+    ).toEqual(['orders', 'orders.dlq', 'payments', 'payments.dlq', 'products', 'products.dlq']);
     const documented = Object.values(channels).flatMap((channel) =>
       Object.keys(channel.messages ?? {}),
     );
