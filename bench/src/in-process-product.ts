@@ -28,7 +28,8 @@ const unimplemented = (method: string) => () =>
 /**
  * A product client that calls the product service's catalog handlers in this process instead of
  * over gRPC: what the gateway's product route costs without serialisation and the network hop.
- * The gateway only reads the catalog; the stock methods (the order service's) are not served.
+ * The gateway only reads the catalog; the stock methods (the order service's) and the operator's
+ * SetProductPrice are not served.
  */
 export function inProcessProductClient(
   catalog: CatalogGrpcController,
@@ -50,6 +51,7 @@ export function inProcessProductClient(
     reserveStock: unimplemented('ReserveStock'),
     releaseStock: unimplemented('ReleaseStock'),
     commitStock: unimplemented('CommitStock'),
+    setProductPrice: unimplemented('SetProductPrice'),
   };
   return {
     ...calls,
