@@ -6,6 +6,7 @@ import { retryRetriable } from './backoff.js';
 import { KafkaEventConsumer } from './consumer.js';
 import { type ConsumerOptions, type EventConsumer } from './consumer-types.js';
 import { kafkajsLogCreator, kafkajsLogLevel } from './kafka-logging.js';
+import { KafkaEventListener, type EventListener, type ListenerOptions } from './listener.js';
 import { KafkaEventPublisher, type EventPublisher } from './publisher.js';
 
 /** How to reach Kafka. */
@@ -42,6 +43,11 @@ export interface MessagingClient {
   createPublisher(): EventPublisher;
   /** A new consumer group member; `start()` it. */
   createConsumer(options: ConsumerOptions): EventConsumer;
+  /**
+   * A listener for per-process views such as caches: a group of its own, newest offsets only,
+   * no inbox, no commits; `start()` it.
+   */
+  createListener(options: ListenerOptions): EventListener;
   /** Stops every consumer and disconnects every publisher this client made, then itself. */
   close(): Promise<void>;
 }
@@ -77,6 +83,7 @@ class KafkaMessagingClient implements MessagingClient {
   readonly #namespace: string;
   readonly #publishers = new Set<EventPublisher>();
   readonly #consumers = new Set<EventConsumer>();
+  readonly #listeners = new Set<EventListener>();
   #admin: Promise<Admin> | undefined;
   #closed = false;
 
@@ -188,9 +195,22 @@ class KafkaMessagingClient implements MessagingClient {
     return consumer;
   }
 
+  createListener(options: ListenerOptions): EventListener {
+    this.#assertOpen();
+    const listener = new KafkaEventListener(this.#kafka, {
+      ...options,
+      groupPrefix: this.#namespace + options.groupPrefix,
+      topics: options.topics.map((topic) => this.#namespace + topic),
+      retry: KAFKA_RETRY,
+    });
+    this.#listeners.add(listener);
+    return listener;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.allSettled([...this.#listeners].map((listener) => listener.stop()));
     await Promise.allSettled([...this.#consumers].map((consumer) => consumer.stop()));
     await Promise.allSettled([...this.#publishers].map((publisher) => publisher.disconnect()));
     const admin = this.#admin;

@@ -8,6 +8,7 @@ export {
   type TopicSpec,
 } from './client.js';
 export { type EventPublisher, type OutgoingRecord } from './publisher.js';
+export { type EventListener, type ListenerOptions } from './listener.js';
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
 export {
   MessagingRetention,
