@@ -74,6 +74,29 @@ export const gatewayConfigSchema = baseServiceSchema.extend({
     .describe(
       'Record RED metrics of API requests and backend calls (off only to measure what they cost)',
     ),
+  KAFKA_BROKERS: csvList()
+    .optional()
+    .describe(
+      'Kafka bootstrap brokers; the gateway reads catalog changes (products topic) from them to keep its catalog cache fresh. Unset: no catalog cache',
+    ),
+  KAFKA_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9._-]*$/, 'lower-case letters, digits, dots, dashes and underscores')
+    .max(64)
+    .default('')
+    .describe('Prefix of the topics and consumer groups, as in the services (must match theirs)'),
+  CATALOG_CACHE: bool()
+    .default(true)
+    .describe(
+      'Serve catalog reads from memory while the catalog change feed (KAFKA_BROKERS) is live; every change evicts',
+    ),
+  CATALOG_CACHE_MAX_AGE: duration()
+    .refine((ms) => ms > 0 && ms <= 3_600_000, 'expected a duration longer than 0 and at most 1h')
+    .default(60_000)
+    .describe('Longest a cached catalog response is served without a change event (a safety net)'),
+  CATALOG_CACHE_MAX_ENTRIES: integer({ min: 1, max: 1_000_000 })
+    .default(10_000)
+    .describe('Cached catalog responses kept at most (oldest dropped first)'),
   TRUST_PROXY_HOPS: integer({ min: 0, max: 10 })
     .default(0)
     .describe('Reverse proxies in front of the gateway whose X-Forwarded-For is trusted'),

@@ -12,14 +12,16 @@ import {
   type ShutdownCoordinator,
 } from '@mercato/health';
 import { createLogger, type Logger } from '@mercato/logger';
-import { createMetrics, httpMetricsMiddleware, metricsHandler } from '@mercato/metrics';
-import type { Registry } from 'prom-client';
+import { counter, createMetrics, httpMetricsMiddleware, metricsHandler } from '@mercato/metrics';
+import { Gauge, type Registry } from 'prom-client';
 import { storefrontDirectory } from '@mercato/storefront';
 import { buildOpenApiDocument } from './api/openapi.js';
 import { API_PREFIX, mountRoutes, type RouteDefinition } from './api/route-registry.js';
 import { apiRoutes } from './api/routes.js';
 import { authenticate, TokenService } from './auth.js';
 import { createBackends, type Backends } from './backends/backends.js';
+import { CatalogCache } from './catalog/catalog-cache.js';
+import { createCatalogFeed, type CatalogFeed } from './catalog/catalog-feed.js';
 import { docsRouter } from './docs-ui.js';
 import { accessLog } from './edge/access-log.js';
 import { correlationMiddleware } from './edge/correlation.js';
@@ -34,6 +36,7 @@ export { CircuitBreaker, CircuitOpenError, type CircuitState } from './backends/
 export { API_PREFIX, type RouteDefinition } from './api/route-registry.js';
 export { createBackends, Backend, type BackendName, type Backends } from './backends/backends.js';
 export { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from './problem.js';
+export { CatalogCache, strongEtag, type CachedResponse } from './catalog/catalog-cache.js';
 
 /** Service name in logs and metrics. */
 export const SERVICE_NAME = 'gateway';
@@ -61,8 +64,12 @@ export interface Gateway {
   /** The operations of the API (the source of the OpenAPI document). */
   routes: readonly RouteDefinition[];
   openApiDocument: Record<string, unknown>;
-  /** Closes the backend channels. */
-  close(): void;
+  /** The catalog cache, when enabled (CATALOG_CACHE and KAFKA_BROKERS). */
+  catalogCache: CatalogCache | undefined;
+  /** Starts what runs in the background: the catalog change feed. */
+  start(): void;
+  /** Stops the catalog change feed and closes the backend channels. */
+  close(): Promise<void>;
 }
 
 /**
@@ -79,7 +86,8 @@ export function createServer(deps: GatewayDependencies): Gateway {
   const health = deps.health ?? createHealth();
   const backends = deps.backends ?? createBackends(config, metrics, logger);
   const tokens = new TokenService(config);
-  const routes = apiRoutes(backends, tokens);
+  const { cache: catalogCache, feed: catalogFeed } = catalogCaching(config, logger, metrics);
+  const routes = apiRoutes(backends, tokens, catalogCache);
   const openApiDocument = buildOpenApiDocument(routes, { version: API_VERSION });
 
   // Reported in /health/ready but not critical: a gateway taken out of rotation because one backend
@@ -89,6 +97,16 @@ export function createServer(deps: GatewayDependencies): Gateway {
       timeoutMs: 1_500,
       critical: false,
     });
+  }
+  if (catalogFeed) {
+    // Not critical either: without the feed the cache is bypassed and reads go to the backend.
+    health.registerCheck(
+      'catalog-feed',
+      () => {
+        if (!catalogFeed.live) throw new Error('catalog change feed not live; cache bypassed');
+      },
+      { timeoutMs: 100, critical: false },
+    );
   }
 
   const app = express();
@@ -134,7 +152,16 @@ export function createServer(deps: GatewayDependencies): Gateway {
     rateLimitMiddleware({ max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW }),
   );
   app.use(API_PREFIX, express.json({ limit: config.BODY_LIMIT_BYTES, strict: true }));
-  mountRoutes(app, routes);
+  const lookups = counter(
+    metrics,
+    'gateway_catalog_cache_lookups_total',
+    'Catalog reads by cache result: hit, miss (read from the product service and stored) or bypass (cache not live).',
+    ['operation', 'result'],
+  );
+  mountRoutes(app, routes, {
+    cache: catalogCache,
+    onLookup: (operation, result) => lookups.inc({ operation, result }),
+  });
 
   // After the API, so API requests never touch the file system.
   const storefront = storefrontRouter(deps.storefrontDirectory ?? storefrontDirectory());
@@ -155,8 +182,55 @@ export function createServer(deps: GatewayDependencies): Gateway {
     logger,
     routes,
     openApiDocument,
-    close: () => backends.close(),
+    catalogCache,
+    start: () => catalogFeed?.start(),
+    async close() {
+      await catalogFeed?.stop();
+      backends.close();
+    },
   };
+}
+
+/** The catalog cache and the feed that keeps it fresh, when configured; else neither. */
+function catalogCaching(
+  config: GatewayConfig,
+  logger: Logger,
+  metrics: Registry,
+): { cache?: CatalogCache; feed?: CatalogFeed } {
+  if (!config.CATALOG_CACHE) return {};
+  if (!config.KAFKA_BROKERS?.length) {
+    logger.info(
+      'no KAFKA_BROKERS: the catalog cache is off (every catalog read goes to the product service)',
+    );
+    return {};
+  }
+  const evictions = counter(
+    metrics,
+    'gateway_catalog_cache_evictions_total',
+    'Catalog cache evictions: product (a change event or an order through this gateway) or all (an unreadable event).',
+    ['scope'],
+  );
+  const cache = new CatalogCache(
+    { maxAgeMs: config.CATALOG_CACHE_MAX_AGE, maxEntries: config.CATALOG_CACHE_MAX_ENTRIES },
+    { onEvict: (scope) => evictions.inc({ scope }) },
+  );
+  new Gauge({
+    name: 'gateway_catalog_cache_entries',
+    help: 'Responses in the catalog cache.',
+    registers: [metrics],
+    // Read when scraped, not on every change.
+    collect() {
+      this.set(cache.size);
+    },
+  });
+  const feed = createCatalogFeed({
+    brokers: config.KAFKA_BROKERS,
+    namespace: config.KAFKA_NAMESPACE,
+    cache,
+    logger,
+    metrics,
+  });
+  return { cache, feed };
 }
 
 /** Body-parser errors carry a `type`; these are the client's mistakes, not ours. */
@@ -217,7 +291,7 @@ export async function startGateway(
     logger: gateway.logger,
     exit: options.handleSignals ? (code) => process.exit(code) : () => undefined,
   });
-  shutdown.register('backend clients', () => gateway.close());
+  shutdown.register('backend clients and catalog feed', () => gateway.close());
   const server = createHttpServer(gateway.app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -227,6 +301,7 @@ export async function startGateway(
     closeHttpServer(server, { forceAfterMs: config.SHUTDOWN_TIMEOUT / 2 }),
   );
   if (options.handleSignals) shutdown.installSignalHandlers();
+  gateway.start();
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
   gateway.logger.info({ url }, 'gateway listening');

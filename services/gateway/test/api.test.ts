@@ -73,7 +73,7 @@ describe('gateway against the real product, order and payment services', () => {
   });
 
   afterAll(async () => {
-    gateway?.close();
+    await gateway?.close();
     await shop?.stop();
   });
 
@@ -390,7 +390,7 @@ describe('gateway against the real product, order and payment services', () => {
         // Health probes are never rate limited.
         await request(limited.app).get('/health/live').expect(200);
       } finally {
-        limited.close();
+        await limited.close();
       }
     });
 
@@ -414,7 +414,7 @@ describe('gateway against the real product, order and payment services', () => {
         expect(preflight.status).toBe(204);
         expect(preflight.headers['access-control-allow-origin']).toBe('https://shop.example');
       } finally {
-        allowed.close();
+        await allowed.close();
       }
     });
   });

@@ -50,7 +50,7 @@ describe('resilience when a backend goes away', () => {
   });
 
   afterAll(async () => {
-    gateway?.close();
+    await gateway?.close();
     await product?.close().catch(() => undefined);
   });
 
@@ -105,7 +105,7 @@ describe('round-robin over several addresses', () => {
   });
 
   afterAll(async () => {
-    gateway?.close();
+    await gateway?.close();
     for (const replica of replicas) await replica.close().catch(() => undefined);
   });
 
@@ -139,7 +139,7 @@ describe('deadlines', () => {
   });
 
   afterAll(async () => {
-    gateway?.close();
+    await gateway?.close();
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => blackhole.close(resolve));
   });

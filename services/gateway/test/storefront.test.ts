@@ -132,8 +132,8 @@ describe('a gateway whose storefront is not built', () => {
     logger: createLogger({ service: 'gateway', level: 'warn', destination: logs }),
     storefrontDirectory: empty,
   });
-  afterAll(() => {
-    gateway.close();
+  afterAll(async () => {
+    await gateway.close();
     rmSync(empty, { recursive: true, force: true });
   });
 

@@ -2,6 +2,7 @@ import type { Express, Request, RequestHandler, Response } from 'express';
 import { runWithLogContext, type LogContext } from '@mercato/logger';
 import { type z } from 'zod';
 import { requirePrincipal, type Principal } from '../auth.js';
+import { strongEtag, type CachedResponse, type CatalogCache } from '../catalog/catalog-cache.js';
 import { fieldErrorsOf, HttpProblem } from '../problem.js';
 
 /** Prefix of every versioned API route. */
@@ -58,6 +59,12 @@ export interface RouteDefinition<
   };
   /** Error statuses worth documenting besides the generic ones. */
   errors: number[];
+  /**
+   * A catalog read: answered with a strong ETag (304 to a matching If-None-Match) and
+   * `Cache-Control: public, no-cache`, and from the catalog cache while it is live. `key` names
+   * the response in the cache; a product's own entry must use {@link CatalogCache.productKey}.
+   */
+  catalog?: { key(input: RouteInput<P, Q, H, B>): string };
   handle(input: RouteInput<P, Q, H, B>): Promise<RouteResult<z.input<R>>>;
 }
 
@@ -97,8 +104,45 @@ function readHeaders(req: Request, schema: AnyObject | undefined): Record<string
   return Object.fromEntries(Object.keys(schema.shape).map((name) => [name, req.get(name)]));
 }
 
+/** What serves catalog routes: the cache (absent: every read goes to the backend) and its counter. */
+export interface CatalogServing {
+  cache?: CatalogCache;
+  onLookup?(route: string, result: 'hit' | 'miss' | 'bypass'): void;
+}
+
+// Revalidate every time (stock moves), but any cache may keep the bytes for a 304.
+const CATALOG_CACHE_CONTROL = 'public, no-cache';
+
+/** Whether an If-None-Match header matches `etag` (weak comparison, as RFC 9110 asks for GET). */
+export function ifNoneMatchMatches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  const opaque = etag.replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === opaque);
+}
+
+function sendCatalogResponse(
+  req: Request,
+  res: Response,
+  entry: Pick<CachedResponse, 'body' | 'etag'>,
+  headers: Record<string, string> | undefined,
+): void {
+  if (headers) res.set(headers);
+  res.setHeader('ETag', entry.etag);
+  res.setHeader('Cache-Control', CATALOG_CACHE_CONTROL);
+  if (ifNoneMatchMatches(req.headers['if-none-match'], entry.etag)) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', entry.body.length);
+  res.end(entry.body);
+}
+
 /** The Express handler of a route: validate, call the handler, send JSON or pass the error on. */
-function routeHandler(route: RouteDefinition): RequestHandler {
+function routeHandler(route: RouteDefinition, catalog: CatalogServing): RequestHandler {
   return async (req: Request, res: Response) => {
     const principal = route.auth ? requirePrincipal(res.locals) : (undefined as never);
     if (route.body && hasBody(req) && !req.is('application/json')) {
@@ -111,11 +155,30 @@ function routeHandler(route: RouteDefinition): RequestHandler {
       body: validate(route.body, req.body),
       principal,
     };
+    const catalogKey = route.catalog?.key(input);
+    const cache = catalog.cache;
+    if (catalogKey !== undefined) {
+      const hit = cache?.get(catalogKey);
+      catalog.onLookup?.(route.operationId, hit ? 'hit' : cache?.live ? 'miss' : 'bypass');
+      if (hit) {
+        sendCatalogResponse(req, res, hit, undefined);
+        return;
+      }
+    }
+    // Taken before the read: a change evicting while the read is in flight must win over it.
+    const ticket = catalogKey !== undefined ? cache?.ticket() : undefined;
     // Entered again here: body parsing resumes on stream callbacks, which need not carry the
     // context the correlation middleware opened, and outgoing gRPC calls read it.
     const result = await runWithLogContext(res.locals.logContext as LogContext, () =>
       route.handle(input as never),
     );
+    if (catalogKey !== undefined) {
+      const body = Buffer.from(JSON.stringify(result.body));
+      const entry =
+        cache && ticket ? cache.store(catalogKey, body, ticket) : { body, etag: strongEtag(body) };
+      sendCatalogResponse(req, res, entry, result.headers);
+      return;
+    }
     res
       .status(route.response.status)
       .set(result.headers ?? {})
@@ -124,6 +187,11 @@ function routeHandler(route: RouteDefinition): RequestHandler {
 }
 
 /** Mounts every route on the app under {@link API_PREFIX}. */
-export function mountRoutes(app: Express, routes: readonly RouteDefinition[]): void {
-  for (const route of routes) app[route.method](expressPath(route.path), routeHandler(route));
+export function mountRoutes(
+  app: Express,
+  routes: readonly RouteDefinition[],
+  catalog: CatalogServing = {},
+): void {
+  for (const route of routes)
+    app[route.method](expressPath(route.path), routeHandler(route, catalog));
 }

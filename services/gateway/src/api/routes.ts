@@ -8,6 +8,7 @@ import type { Money } from '@mercato/contracts/common';
 import type { z } from 'zod';
 import type { TokenService } from '../auth.js';
 import type { Backends } from '../backends/backends.js';
+import { CatalogCache } from '../catalog/catalog-cache.js';
 import { HttpProblem } from '../problem.js';
 import { API_PREFIX, defineRoute, type RouteDefinition } from './route-registry.js';
 import {
@@ -89,8 +90,19 @@ function present<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-/** Every operation of the public API, in the order the OpenAPI document lists them. */
-export function apiRoutes(backends: Backends, tokens: TokenService): RouteDefinition[] {
+/**
+ * Every operation of the public API, in the order the OpenAPI document lists them. `cache` is the
+ * catalog cache: orders placed or cancelled through this gateway evict their products at once, so
+ * the caller's next catalog read shows the new stock (other replicas evict on the change event).
+ */
+export function apiRoutes(
+  backends: Backends,
+  tokens: TokenService,
+  cache?: CatalogCache,
+): RouteDefinition[] {
+  const evictLines = (order: Order) => {
+    for (const line of order.lines) cache?.evictProduct(line.productId);
+  };
   return [
     defineRoute({
       method: 'post',
@@ -120,6 +132,10 @@ export function apiRoutes(backends: Backends, tokens: TokenService): RouteDefini
       query: listProductsQuery,
       response: { status: 200, description: 'A page of products', schema: productPage },
       errors: [],
+      catalog: {
+        key: ({ query }) =>
+          `products?${JSON.stringify([query.pageSize ?? 0, query.pageToken ?? '', query.category ?? '', query.q ?? ''])}`,
+      },
       async handle({ query }) {
         const page = await backends.product.call((client) =>
           client.listProducts({
@@ -148,6 +164,7 @@ export function apiRoutes(backends: Backends, tokens: TokenService): RouteDefini
       params: productParams,
       response: { status: 200, description: 'The product', schema: productSchema },
       errors: [404],
+      catalog: { key: ({ params }) => CatalogCache.productKey(params.productId) },
       async handle({ params }) {
         const { product } = await backends.product.call((client) =>
           client.getProduct({ id: params.productId }),
@@ -164,6 +181,7 @@ export function apiRoutes(backends: Backends, tokens: TokenService): RouteDefini
       auth: false,
       response: { status: 200, description: 'The categories', schema: categoryList },
       errors: [],
+      catalog: { key: () => 'categories' },
       async handle() {
         const { categories } = await backends.product.call((client) => client.listCategories({}));
         return {
@@ -199,7 +217,9 @@ export function apiRoutes(backends: Backends, tokens: TokenService): RouteDefini
             paymentToken: body.paymentToken,
           }),
         );
-        const created = toOrder(present(order, 'an order'));
+        const placed = present(order, 'an order');
+        evictLines(placed);
+        const created = toOrder(placed);
         return { body: created, headers: { Location: `${API_PREFIX}/orders/${created.id}` } };
       },
     }),
@@ -265,7 +285,9 @@ export function apiRoutes(backends: Backends, tokens: TokenService): RouteDefini
             reason: 'cancelled_by_customer',
           }),
         );
-        return { body: toOrder(present(order, 'an order')) };
+        const cancelled = present(order, 'an order');
+        evictLines(cancelled);
+        return { body: toOrder(cancelled) };
       },
     }),
     defineRoute({
