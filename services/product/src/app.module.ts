@@ -8,7 +8,10 @@ import { StockModule } from './stock/stock.module.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
-/** Wiring of the product service (consumes order events; publishes none). */
+/**
+ * Wiring of the product service: consumes order events, and publishes `product.changed.v1`
+ * through its outbox (hence the outbox relay).
+ */
 @Module({})
 export class AppModule {
   static forRoot(config: ProductConfig): DynamicModule {
@@ -19,7 +22,7 @@ export class AppModule {
           name: SERVICE_NAME,
           config,
           migrationsDir: MIGRATIONS_DIR,
-          publishesEvents: false,
+          publishesEvents: true,
         }),
         CatalogModule,
         StockModule,

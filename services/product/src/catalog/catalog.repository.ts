@@ -111,6 +111,8 @@ export class CatalogRepository {
   /**
    * Inserts the seed products that are missing, with their initial stock. Existing products and
    * their stock are left alone, so restarts never reset inventory. Returns how many were added.
+   * A new product publishes no `product.changed.v1`: the event announces a change to a product
+   * readers may hold, and nobody can hold one that did not exist.
    */
   async seed(products: readonly SeedProduct[], currency: string): Promise<number> {
     return this.db.transaction(async (tx) => {

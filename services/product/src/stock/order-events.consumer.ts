@@ -10,7 +10,8 @@ import { StockService, type ReservationRecord } from './stock.service.js';
 /**
  * Consumes `orders`: a paid order's reservation becomes a sale, a cancelled order's reservation
  * returns to the shelf, a refunded sale is restocked. Each step is idempotent by the reservation's
- * state, so a redelivered event moves no stock twice.
+ * state, so a redelivered event moves no stock twice — and, since StockService publishes
+ * `product.changed.v1` only for stock it moved, announces no change twice either.
  */
 @Injectable()
 export class OrderEventsConsumer implements OnModuleInit {

@@ -3,6 +3,7 @@ import type { Database, Queryable } from '@mercato/db';
 import { failedPrecondition, GrpcError, notFound, type FieldViolation } from '@mercato/grpc';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { DATABASE } from '@mercato/service-kit';
+import { recordProductChanges } from '../catalog/product-changes.js';
 
 /** Lifecycle of a stock reservation (mirrors mercato.product.v1.ReservationStatus). */
 export enum ReservationState {
@@ -40,11 +41,18 @@ const byProduct = (lines: readonly StockLine[]) =>
 const sameLines = (left: readonly StockLine[], right: readonly StockLine[]) =>
   JSON.stringify(byProduct(left)) === JSON.stringify(byProduct(right));
 
+const productIdsOf = (lines: readonly StockLine[]) => lines.map((line) => line.productId);
+
 /**
  * Reserves, commits and releases stock per order. Every operation runs in one transaction and is
  * idempotent per order id. `stock.reserved <= stock.on_hand` is a table constraint and each
  * reservation increments `reserved` with a conditional UPDATE, so concurrent orders can never
  * oversell, on PostgreSQL or PGlite.
+ *
+ * Every operation that changes a product's available stock (on hand − reserved) writes
+ * `product.changed.v1` for each product it touched, in the same transaction (the outbox), with the
+ * availability after the change. Refusals roll back with the rest and idempotent repeats return
+ * before moving stock, so neither publishes anything.
  */
 @Injectable()
 export class StockService {
@@ -95,6 +103,7 @@ export class StockService {
           [orderId, line.productId, line.quantity],
         );
       }
+      await recordProductChanges(tx, productIdsOf(lines), ['stock']);
       return {
         orderId,
         status: ReservationState.RESERVED,
@@ -126,6 +135,8 @@ export class StockService {
             if (updated.rowCount === 0) short.push(line);
           }
           if (short.length > 0) throw await this.insufficientStock(tx, reservation.lines, short);
+          // The expired reservation had already gone back to the shelf: this sale takes it again.
+          await recordProductChanges(tx, productIdsOf(reservation.lines), ['stock']);
           break;
         }
         case ReservationState.RETURNED:
@@ -133,6 +144,9 @@ export class StockService {
             `stock of order ${orderId} was sold and returned; it cannot be committed again`,
           );
         case ReservationState.RESERVED:
+          // The reserved units leave the shelf: on_hand and reserved drop by the same amount, so
+          // the available stock (on_hand − reserved) is what it was and no product.changed.v1 is
+          // published (readers saw the drop when the stock was reserved).
           for (const line of byProduct(reservation.lines)) {
             await tx.query(
               'UPDATE stock SET on_hand = on_hand - $2, reserved = reserved - $2 WHERE product_id = $1',
@@ -157,6 +171,7 @@ export class StockService {
       }
       if (reservation.status !== ReservationState.RESERVED) return reservation;
       await this.returnReservedStock(tx, reservation);
+      await recordProductChanges(tx, productIdsOf(reservation.lines), ['stock']);
       await this.setStatus(tx, orderId, ReservationState.RELEASED);
       return { ...reservation, status: ReservationState.RELEASED };
     });
@@ -181,6 +196,7 @@ export class StockService {
           line.quantity,
         ]);
       }
+      await recordProductChanges(tx, productIdsOf(reservation.lines), ['stock']);
       await this.setStatus(tx, orderId, ReservationState.RETURNED);
       return { ...reservation, status: ReservationState.RETURNED };
     });
@@ -188,7 +204,8 @@ export class StockService {
 
   /**
    * Expires reservations whose time is up and returns their stock. Safe to run from several
-   * replicas at once (SKIP LOCKED). Returns the order ids expired.
+   * replicas at once (SKIP LOCKED). Returns the order ids expired. A product several of the
+   * batch's reservations held gets one product.changed.v1, with its availability after all of them.
    */
   async expireDue(batchSize = 100): Promise<string[]> {
     return this.db.transaction(async (tx) => {
@@ -197,12 +214,15 @@ export class StockService {
          ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [batchSize],
       );
+      const returned = new Set<string>();
       for (const { order_id: orderId } of due.rows) {
         const reservation = await this.load(tx, orderId);
         if (!reservation) continue;
         await this.returnReservedStock(tx, reservation);
         await this.setStatus(tx, orderId, ReservationState.EXPIRED);
+        for (const productId of productIdsOf(reservation.lines)) returned.add(productId);
       }
+      await recordProductChanges(tx, returned, ['stock']);
       return due.rows.map((row) => row.order_id);
     });
   }

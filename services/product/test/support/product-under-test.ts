@@ -16,6 +16,8 @@ export interface ProductUnderTest {
   service: RunningGrpcService;
   client: PromiseClient<ProductServiceClient>;
   db: Database;
+  /** The test broker and this instance's topic prefix (KAFKA_NAMESPACE), to read what it published. */
+  kafka: { brokers: readonly string[]; namespace: string };
   stop(): Promise<void>;
 }
 
@@ -26,6 +28,10 @@ export async function startProductUnderTest(
 ): Promise<ProductUnderTest> {
   const databaseUrl =
     backend === 'postgres' ? await createTestDatabase(requiredDatabaseUrl(), 'product') : undefined;
+  const kafka = {
+    brokers: testInfraEnvironment().kafkaBrokers,
+    namespace: `test-${randomUUID().slice(0, 8)}.`,
+  };
   const config = loadProductConfig({
     env: {
       HOST: '127.0.0.1',
@@ -34,8 +40,8 @@ export async function startProductUnderTest(
       LOG_LEVEL: 'error',
       SHUTDOWN_DRAIN_DELAY: '0',
       SHUTDOWN_TIMEOUT: '5s',
-      KAFKA_BROKERS: testInfraEnvironment().kafkaBrokers.join(','),
-      KAFKA_NAMESPACE: `test-${randomUUID().slice(0, 8)}.`,
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      KAFKA_NAMESPACE: kafka.namespace,
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       ...env,
     },
@@ -49,6 +55,7 @@ export async function startProductUnderTest(
     service,
     client,
     db: service.app.get<Database>(DATABASE),
+    kafka,
     async stop() {
       client.close();
       await service.close();

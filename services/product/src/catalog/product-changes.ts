@@ -1,0 +1,55 @@
+import { createEvent, type EventData } from '@mercato/contracts';
+import type { Queryable } from '@mercato/db';
+import { appendToOutbox } from '@mercato/messaging';
+import { SERVICE_NAME } from '../product.constants.js';
+
+/** What changed about a product: its price, its available stock (on hand − reserved), or both. */
+export type ProductChange = EventData<'product.changed.v1'>['changed'][number];
+
+interface ChangedProductRow {
+  id: string;
+  price_minor: string | number;
+  currency: string;
+  stock_available: string | number;
+}
+
+/**
+ * Writes one `product.changed.v1` per product into the outbox, inside the caller's transaction and
+ * after the caller has made the change in it: each event carries the product's price and
+ * available stock as they are once that transaction commits, and exists only if it commits.
+ *
+ * Call it only when something readers can see did change: an operation that moved no stock or left
+ * the price as it was publishes nothing. A product named more than once gets one event.
+ *
+ * The product rows are read `FOR SHARE`, which waits for a price change in flight
+ * (`SetProductPrice` holds the row `FOR NO KEY UPDATE`) to commit, so a stock event never carries
+ * a price older than the price event before it. Stock rows need no such lock: the caller updated
+ * them, so it holds their locks already.
+ */
+export async function recordProductChanges(
+  tx: Queryable,
+  productIds: Iterable<string>,
+  changed: readonly ProductChange[],
+): Promise<void> {
+  const ids = [...new Set(productIds)].sort();
+  if (ids.length === 0) return;
+  const { rows } = await tx.query<ChangedProductRow>(
+    `SELECT p.id, p.price_minor, p.currency, COALESCE(s.on_hand - s.reserved, 0) AS stock_available
+       FROM products p LEFT JOIN stock s ON s.product_id = p.id
+      WHERE p.id = ANY($1::text[])
+      ORDER BY p.id
+        FOR SHARE OF p`,
+    [ids],
+  );
+  for (const row of rows) {
+    await appendToOutbox(
+      tx,
+      createEvent('product.changed.v1', SERVICE_NAME, {
+        productId: row.id,
+        changed: [...changed],
+        price: { amountMinor: Number(row.price_minor), currency: row.currency },
+        stockAvailable: Number(row.stock_available),
+      }),
+    );
+  }
+}
