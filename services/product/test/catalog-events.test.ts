@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { ReservationStatus } from '@mercato/contracts/product';
+import { fieldViolationsOf } from '@mercato/grpc';
 import { eventually } from '@mercato/harness';
+import { MAX_PRICE_MINOR } from '../src/catalog/catalog.grpc.controller.js';
 import { productIdForSku, SEED_CATALOG } from '../src/catalog/seed-catalog.js';
 import { ProductEventReader, publishOrderEvent } from './support/product-events.js';
 import {
@@ -240,6 +242,106 @@ describe.each(BACKENDS)('catalog change events on %s', (backend) => {
         stockChange('prd_ev_saga', 3),
         stockChange('prd_ev_saga', 6),
         stockChange('prd_ev_saga', 8),
+      ]);
+    });
+  });
+
+  describe('SetProductPrice', () => {
+    it('sets the price GetProduct returns afterwards and publishes it once; the same price again changes nothing', async () => {
+      await addProduct(product.db, 'prd_ev_priced', 4, 1000);
+      const set = await product.client.setProductPrice({
+        productId: 'prd_ev_priced',
+        price: eur(1250),
+      });
+      expect(set.product).toMatchObject({ id: 'prd_ev_priced', price: eur(1250) });
+      const again = await product.client.setProductPrice({
+        productId: 'prd_ev_priced',
+        price: eur(1250),
+      });
+      expect(again.product).toMatchObject({ price: eur(1250), stockAvailable: 4 });
+
+      const { product: priced } = await product.client.getProduct({ id: 'prd_ev_priced' });
+      expect(priced?.price).toEqual(eur(1250));
+      expect(await events.changesOf('prd_ev_priced')).toEqual([
+        { productId: 'prd_ev_priced', changed: ['price'], price: eur(1250), stockAvailable: 4 },
+      ]);
+    });
+
+    it('sets a price of 0 and back, and later stock events carry the price in force', async () => {
+      await addProduct(product.db, 'prd_ev_free', 3, 900);
+      await product.client.setProductPrice({ productId: 'prd_ev_free', price: eur(0) });
+      await product.client.reserveStock({
+        orderId: 'ev-free',
+        lines: [{ productId: 'prd_ev_free', quantity: 1 }],
+      });
+      await product.client.setProductPrice({ productId: 'prd_ev_free', price: eur(900) });
+
+      expect(await events.changesOf('prd_ev_free')).toEqual([
+        { productId: 'prd_ev_free', changed: ['price'], price: eur(0), stockAvailable: 3 },
+        stockChange('prd_ev_free', 2, 0),
+        { productId: 'prd_ev_free', changed: ['price'], price: eur(900), stockAvailable: 2 },
+      ]);
+    });
+
+    it('answers NOT_FOUND for an unknown product', async () => {
+      const error = await failure(
+        product.client.setProductPrice({ productId: 'prd_ev_nope', price: eur(100) }),
+      );
+      expect(error.code).toBe(status.NOT_FOUND);
+      expect(error.details).toContain('prd_ev_nope');
+    });
+
+    it('refuses another currency than the product’s with FAILED_PRECONDITION and keeps the price', async () => {
+      await addProduct(product.db, 'prd_ev_euro', 2, 700);
+      const error = await failure(
+        product.client.setProductPrice({
+          productId: 'prd_ev_euro',
+          price: { amountMinor: 700, currency: 'USD' },
+        }),
+      );
+      expect(error.code).toBe(status.FAILED_PRECONDITION);
+      expect(fieldViolationsOf(error)).toEqual([
+        { field: 'price.currency', description: "must be EUR, the product's currency" },
+      ]);
+      const { product: euro } = await product.client.getProduct({ id: 'prd_ev_euro' });
+      expect(euro?.price).toEqual(eur(700));
+      expect(await events.changesOf('prd_ev_euro')).toEqual([]);
+    });
+
+    it('rejects malformed requests with INVALID_ARGUMENT naming each field, and publishes nothing', async () => {
+      await addProduct(product.db, 'prd_ev_strict', 2, 500);
+      const cases = [
+        [{ productId: '', price: eur(100) }, ['product_id']],
+        [{ productId: 'prd_ev_strict\u0000', price: eur(100) }, ['product_id']],
+        [{ productId: 'prd_ev_strict', price: eur(-1) }, ['price.amount_minor']],
+        [{ productId: 'prd_ev_strict', price: eur(MAX_PRICE_MINOR + 1) }, ['price.amount_minor']],
+        [
+          { productId: 'prd_ev_strict', price: { amountMinor: 100, currency: 'eur' } },
+          ['price.currency'],
+        ],
+        [
+          { productId: 'prd_ev_strict', price: { amountMinor: 100, currency: 'EURO' } },
+          ['price.currency'],
+        ],
+        [{ productId: 'prd_ev_strict', price: undefined }, ['price']],
+      ] as const;
+      for (const [request, fields] of cases) {
+        const error = await failure(product.client.setProductPrice(request));
+        expect({ request, code: error.code }).toEqual({ request, code: status.INVALID_ARGUMENT });
+        expect(fieldViolationsOf(error).map((violation) => violation.field)).toEqual(fields);
+      }
+      const highest = await product.client.setProductPrice({
+        productId: 'prd_ev_strict',
+        price: eur(MAX_PRICE_MINOR),
+      });
+      expect(highest.product?.price).toEqual(eur(MAX_PRICE_MINOR));
+      expect(await events.changesOf('prd_ev_strict')).toEqual([
+        {
+          productId: 'prd_ev_strict',
+          changed: ['price'],
+          price: eur(MAX_PRICE_MINOR),
+          stockAvailable: 2,
+        },
       ]);
     });
   });

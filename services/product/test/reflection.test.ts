@@ -32,7 +32,9 @@ describe('product service seen through server reflection', () => {
   it('describes ProductService with the messages it imports from other files', async () => {
     const root = await reflection.rootContaining(PRODUCT_SERVICE);
     const methods = Object.keys(root.lookupService(PRODUCT_SERVICE).methods);
-    expect(methods).toEqual(expect.arrayContaining(['GetProduct', 'ListProducts', 'ReserveStock']));
+    expect(methods).toEqual(
+      expect.arrayContaining(['GetProduct', 'ListProducts', 'ReserveStock', 'SetProductPrice']),
+    );
     expect(
       root.lookupType('mercato.common.v1.Money').fieldsArray.map((field) => field.name),
     ).toEqual(['amount_minor', 'currency']);
@@ -58,6 +60,26 @@ describe('product service seen through server reflection', () => {
       name: seeded.name,
       price: { amount_minor: seeded.priceMinor, currency: 'EUR' },
       stock_available: seeded.stock,
+    });
+  });
+
+  it('lets an operator set a price with nothing but the descriptors, as grpcurl does', async () => {
+    const seeded = SEED_CATALOG[1]!;
+    const id = productIdForSku(seeded.sku);
+    productService ??= await reflection.service(PRODUCT_SERVICE);
+
+    const response = await productService.call('SetProductPrice', {
+      product_id: id,
+      price: { amount_minor: seeded.priceMinor + 100, currency: 'EUR' },
+    });
+
+    expect(response.product).toMatchObject({
+      id,
+      price: { amount_minor: seeded.priceMinor + 100, currency: 'EUR' },
+    });
+    const read = await productService.call('GetProduct', { id });
+    expect(read.product).toMatchObject({
+      price: { amount_minor: seeded.priceMinor + 100, currency: 'EUR' },
     });
   });
 

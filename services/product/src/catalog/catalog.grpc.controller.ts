@@ -9,12 +9,19 @@ import type {
   ListCategoriesResponse,
   ListProductsResponse,
   Product,
+  SetProductPriceResponse,
 } from '@mercato/contracts/product';
 import { CatalogRepository, type ProductRecord } from './catalog.repository.js';
 
 const SERVICE = 'ProductService';
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
+/**
+ * The highest price SetProductPrice accepts, in minor units (1 000 000.00 in a two-decimal
+ * currency). Far above any shop price, and low enough that an order total (at most 100 lines of
+ * 1 000 units) stays an exact integer in a JavaScript number.
+ */
+export const MAX_PRICE_MINOR = 100_000_000;
 
 const productId = plainText(128).min(1, 'must not be empty');
 
@@ -27,6 +34,20 @@ const listProductsRequest = z.object({
 const getProductRequest = z.object({ id: productId });
 const getProductsRequest = z.object({
   ids: z.array(productId).min(1, 'at least one id').max(MAX_PAGE_SIZE),
+});
+const setProductPriceRequest = z.object({
+  productId,
+  price: z.object(
+    {
+      amountMinor: z
+        .number()
+        .int('must be a whole number of minor units')
+        .min(0, 'must not be negative')
+        .max(MAX_PRICE_MINOR, `must be at most ${MAX_PRICE_MINOR}`),
+      currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
+    },
+    { error: 'is required' },
+  ),
 });
 
 /** The catalog record as the mercato.product.v1.Product message. */
@@ -41,7 +62,10 @@ export const toProductMessage = (record: ProductRecord): Product => ({
   stockAvailable: record.stockAvailable,
 });
 
-/** The read side of mercato.product.v1.ProductService: listing, search and lookup. */
+/**
+ * The catalog side of mercato.product.v1.ProductService: listing, search and lookup, and the
+ * operator's price changes (SetProductPrice; the gateway does not expose it).
+ */
 @Controller()
 export class CatalogGrpcController {
   constructor(private readonly catalog: CatalogRepository) {}
@@ -83,5 +107,11 @@ export class CatalogGrpcController {
     if (missing.length > 0)
       throw notFound(`unknown product ids: ${[...new Set(missing)].join(', ')}`);
     return { products: ids.map((id) => toProductMessage(found.get(id)!)) };
+  }
+
+  @GrpcMethod(SERVICE, 'SetProductPrice')
+  async setProductPrice(request: unknown): Promise<SetProductPriceResponse> {
+    const { productId: id, price } = parseRequest(setProductPriceRequest, request);
+    return { product: toProductMessage(await this.catalog.setPrice(id, price)) };
   }
 }

@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Money } from '@mercato/contracts';
 import type { Database, Queryable } from '@mercato/db';
+import { failedPrecondition, notFound } from '@mercato/grpc';
 import { DATABASE } from '@mercato/service-kit';
+import { recordProductChanges } from './product-changes.js';
 import { productIdForSku, type SeedProduct } from './seed-catalog.js';
 
 /** A product as stored, with its current availability. */
@@ -56,7 +59,7 @@ const toRecord = (row: ProductRow): ProductRecord => ({
 /** Escapes LIKE wildcards so a search for "50%" finds "50%", not everything. */
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 
-/** Reads and seeds the catalog. */
+/** Reads, seeds and prices the catalog. */
 @Injectable()
 export class CatalogRepository {
   constructor(@Inject(DATABASE) private readonly db: Database) {}
@@ -106,6 +109,50 @@ export class CatalogRepository {
       ids,
     ]);
     return result.rows.map(toRecord);
+  }
+
+  /**
+   * Sets a product's price and returns the product as it is afterwards. The new price must be in
+   * the product's own currency: prices are compared, summed into order totals and charged in it,
+   * so a product never changes currency by a price update (FAILED_PRECONDITION naming
+   * `price.currency`). NOT_FOUND for an unknown product.
+   *
+   * The price it has already is no change: nothing is written and nothing is published, so an
+   * operator's retry does not make every gateway drop its cache. A real change publishes
+   * `product.changed.v1` (`changed: ['price']`) in the same transaction as the update.
+   */
+  async setPrice(productId: string, price: Money): Promise<ProductRecord> {
+    return this.db.transaction(async (tx) => {
+      // FOR NO KEY UPDATE, the lock the UPDATE takes anyway: it serialises price changes of one
+      // product and makes stock events wait for this one, without blocking the foreign-key checks
+      // of reservations (FOR KEY SHARE).
+      const current = await tx.query<{ price_minor: string | number; currency: string }>(
+        'SELECT price_minor, currency FROM products WHERE id = $1 FOR NO KEY UPDATE',
+        [productId],
+      );
+      const row = current.rows[0];
+      if (!row) throw notFound(`product ${productId} does not exist`);
+      if (row.currency !== price.currency) {
+        throw failedPrecondition(
+          `product ${productId} is priced in ${row.currency}, not ${price.currency}`,
+          [
+            {
+              field: 'price.currency',
+              description: `must be ${row.currency}, the product's currency`,
+            },
+          ],
+        );
+      }
+      if (Number(row.price_minor) !== price.amountMinor) {
+        await tx.query('UPDATE products SET price_minor = $2 WHERE id = $1', [
+          productId,
+          price.amountMinor,
+        ]);
+        await recordProductChanges(tx, [productId], ['price']);
+      }
+      const [product] = await this.findByIds([productId], tx);
+      return product!;
+    });
   }
 
   /**
