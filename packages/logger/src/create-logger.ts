@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
-import pinoPretty from 'pino-pretty';
+import type pinoPrettyModule from 'pino-pretty';
 import { logContextMixin } from './log-context.js';
 import {
   maskCardNumbersInJson,
@@ -19,9 +20,23 @@ export interface CreateLoggerOptions {
    * terminal only; the caller decides (e.g. `config.LOG_PRETTY && process.stdout.isTTY`).
    */
   readonly pretty?: boolean;
-  /** Where lines go; defaults to standard output. */
+  /**
+   * Where lines go; defaults to standard output, written asynchronously: lines are buffered while
+   * a write is in flight and written in one go, so a request never waits for the pipe. What is
+   * buffered is flushed synchronously when the process exits (pino registers that); only a
+   * SIGKILL can lose the last lines.
+   */
   readonly destination?: DestinationStream;
 }
+
+const require = createRequire(import.meta.url);
+
+// Loaded only when asked for: pino-pretty and its dependencies cost memory in every process,
+// and production never uses it.
+const prettyStream = (destination: DestinationStream | undefined): DestinationStream => {
+  const pinoPretty = require('pino-pretty') as typeof pinoPrettyModule;
+  return pinoPretty({ destination: destination ?? 1, sync: true });
+};
 
 /**
  * The one logger factory of Mercato: JSON lines with an ISO `time`, a `level` label and the
@@ -46,6 +61,18 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       // an error's stack, a URL), it is masked before the line is written.
       hooks: { streamWrite: maskCardNumbersInJson },
     },
-    pretty ? pinoPretty({ destination: destination ?? 1, sync: true }) : destination,
+    pretty
+      ? prettyStream(destination)
+      : (destination ?? pino.destination({ dest: 1, sync: false })),
   );
+}
+
+/**
+ * A child for lines whose fields the caller builds itself from values known to be safe — the
+ * access log's method, path, route, status and duration — so the path-based redaction (pino's
+ * `redact`, the costliest step of a line) is skipped. Field-name redaction and card-number
+ * masking still apply to every line it writes.
+ */
+export function fixedShapeLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
 }

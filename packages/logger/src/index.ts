@@ -1,5 +1,5 @@
 export type { DestinationStream, LevelWithSilent, Logger } from 'pino';
-export { createLogger, type CreateLoggerOptions } from './create-logger.js';
+export { createLogger, fixedShapeLogger, type CreateLoggerOptions } from './create-logger.js';
 export { getLogContext, type LogContext, runWithLogContext, withContext } from './log-context.js';
 export {
   maskCardNumbers,
@@ -9,4 +9,10 @@ export {
   redactSensitiveFields,
   SENSITIVE_FIELD_NAMES,
 } from './redaction.js';
-export { parseTraceparent, traceFields, type TraceParent } from './trace-context.js';
+export {
+  parseTraceparent,
+  randomSpanId,
+  randomTraceId,
+  traceFields,
+  type TraceParent,
+} from './trace-context.js';

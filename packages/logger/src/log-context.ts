@@ -35,6 +35,18 @@ export function getLogContext(): LogContext | undefined {
   return logContextStorage.getStore();
 }
 
+// logger.bindings() parses the logger's serialised bindings on every call; a logger's bindings are
+// fixed when it is made (Mercato never calls setBindings), so each logger's are read once.
+const boundFieldsOf = new WeakMap<Logger, Readonly<Record<string, unknown>>>();
+function boundFields(logger: Logger): Readonly<Record<string, unknown>> {
+  let bound = boundFieldsOf.get(logger);
+  if (bound === undefined) {
+    bound = logger.bindings();
+    boundFieldsOf.set(logger, bound);
+  }
+  return bound;
+}
+
 /**
  * pino `mixin` adding the ambient context to each line. Fields the logger is already bound to
  * (through `child`/{@link withContext}) are left out, so no line repeats a key.
@@ -42,7 +54,7 @@ export function getLogContext(): LogContext | undefined {
 export function logContextMixin(_mergeObject: object, _level: number, logger: Logger): object {
   const context = logContextStorage.getStore();
   if (!context) return {};
-  const bound = logger.bindings();
+  const bound = boundFields(logger);
   const fields: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(context)) {
     if (!(name in bound)) fields[name] = value;

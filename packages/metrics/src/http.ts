@@ -41,20 +41,30 @@ export function httpMetricsMiddleware(registry: Registry): RequestHandler {
     'HTTP requests being handled right now.',
   );
 
+  // One child per label set, looked up by a string key: prom-client would otherwise hash the
+  // label object on every observation. The sets are bounded (methods × route templates × statuses).
+  const series = new Map<string, { observe(seconds: number): void }>();
+  const seriesOf = (method: string, route: string, statusCode: string) => {
+    const key = `${method} ${statusCode} ${route}`;
+    let child = series.get(key);
+    if (child === undefined) {
+      child = duration.labels({ method, route, status_code: statusCode });
+      series.set(key, child);
+    }
+    return child;
+  };
+
   return (req, res, next) => {
     const startedAt = performance.now();
     inFlight.inc();
     // `close` fires exactly once, whether the response finished or the client went away.
     res.once('close', () => {
       inFlight.dec();
-      duration.observe(
-        {
-          method: KNOWN_METHODS.has(req.method) ? req.method : '_OTHER',
-          route: routeTemplate(req),
-          status_code: res.writableFinished ? String(res.statusCode) : CLIENT_CLOSED_REQUEST,
-        },
-        (performance.now() - startedAt) / 1000,
-      );
+      seriesOf(
+        KNOWN_METHODS.has(req.method) ? req.method : '_OTHER',
+        routeTemplate(req),
+        res.writableFinished ? String(res.statusCode) : CLIENT_CLOSED_REQUEST,
+      ).observe((performance.now() - startedAt) / 1000);
     });
     next();
   };
