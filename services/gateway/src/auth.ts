@@ -28,11 +28,21 @@ type TokenSettings = Pick<GatewayConfig, 'JWT_SECRET' | 'JWT_ISSUER' | 'JWT_AUDI
 // is rejected before its signature is looked at.
 const ALGORITHM = 'HS256';
 
+// A verified token is remembered this long at most (and never past its own expiry), so a client's
+// every request does not pay for an HMAC and a JSON parse again.
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX_ENTRIES = 10_000;
+
 /** Issues and verifies the gateway's access tokens (JWT, HS256). */
 export class TokenService {
   readonly #key: Uint8Array;
+  /** Verified tokens (the whole compact JWT, signature included) and until when to trust them. */
+  readonly #verified = new Map<string, { principal: Principal; until: number }>();
 
-  constructor(private readonly settings: TokenSettings) {
+  constructor(
+    private readonly settings: TokenSettings,
+    private readonly now: () => number = Date.now,
+  ) {
     this.#key = new TextEncoder().encode(settings.JWT_SECRET);
   }
 
@@ -51,17 +61,42 @@ export class TokenService {
     return { accessToken, tokenType: 'Bearer', expiresIn, customerId };
   }
 
-  /** Verifies signature, algorithm, expiry, issuer and audience; throws a 401 problem otherwise. */
+  /**
+   * Verifies signature, algorithm, expiry, issuer and audience; throws a 401 problem otherwise.
+   * A token verified before is trusted again without the cryptography for up to a minute, and
+   * never past its `exp`. The key is the token itself: a token differing in any byte (its
+   * signature included) is verified afresh; failures are never remembered.
+   */
   async verify(token: string): Promise<Principal> {
+    const now = this.now();
+    const known = this.#verified.get(token);
+    if (known !== undefined) {
+      if (now < known.until) return known.principal;
+      this.#verified.delete(token);
+    }
+    const { principal, expiresAt } = await this.#verifyToken(token, now);
+    this.#verified.set(token, { principal, until: Math.min(expiresAt, now + VERIFIED_TTL_MS) });
+    if (this.#verified.size > VERIFIED_MAX_ENTRIES) {
+      const oldest = this.#verified.keys().next().value;
+      if (oldest !== undefined) this.#verified.delete(oldest);
+    }
+    return principal;
+  }
+
+  async #verifyToken(
+    token: string,
+    now: number,
+  ): Promise<{ principal: Principal; expiresAt: number }> {
     try {
       const { payload } = await jwtVerify(token, this.#key, {
+        currentDate: new Date(now),
         algorithms: [ALGORITHM],
         issuer: this.settings.JWT_ISSUER,
         audience: this.settings.JWT_AUDIENCE,
         requiredClaims: ['sub', 'exp'],
       });
       const kind = payload.kind === 'customer' ? 'customer' : 'guest';
-      return { customerId: payload.sub!, kind };
+      return { principal: { customerId: payload.sub!, kind }, expiresAt: payload.exp! * 1000 };
     } catch (error) {
       const reason =
         error instanceof joseErrors.JWTExpired

@@ -1,6 +1,12 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { parseTraceparent, runWithLogContext, type LogContext } from '@mercato/logger';
+import {
+  parseTraceparent,
+  randomSpanId,
+  randomTraceId,
+  runWithLogContext,
+  type LogContext,
+} from '@mercato/logger';
 import { CORRELATION_METADATA } from '@mercato/service-kit';
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
@@ -22,9 +28,9 @@ export function correlationOf(requestIdHeader?: string, traceparentHeader?: stri
   const requestId =
     requestIdHeader && REQUEST_ID.test(requestIdHeader) ? requestIdHeader : randomUUID();
   const parent = parseTraceparent(traceparentHeader);
-  const traceId = parent?.traceId ?? randomBytes(16).toString('hex');
+  const traceId = parent?.traceId ?? randomTraceId();
   const flags = parent?.flags ?? '00';
-  const spanId = randomBytes(8).toString('hex');
+  const spanId = randomSpanId();
   return { requestId, traceId, spanId, traceparent: `00-${traceId}-${spanId}-${flags}` };
 }
 
