@@ -26,6 +26,11 @@ export interface MessagingClientOptions {
    * using the plain names of the contracts package; the prefix is applied here only.
    */
   namespace?: string;
+  /**
+   * Retries of every Kafka request (default {@link KAFKA_RETRY}, about 35 s in all). A process
+   * that retries on its own and must stop promptly while Kafka is away takes fewer.
+   */
+  retry?: Readonly<Required<Omit<RetryOptions, 'restartOnFailure'>>>;
 }
 
 /** A topic `ensureTopics` makes sure exists. */
@@ -81,6 +86,7 @@ class KafkaMessagingClient implements MessagingClient {
   readonly #metrics: KafkaMetrics;
   readonly #replicationFactor: number;
   readonly #namespace: string;
+  readonly #retry: Readonly<Required<Omit<RetryOptions, 'restartOnFailure'>>>;
   readonly #publishers = new Set<EventPublisher>();
   readonly #consumers = new Set<EventConsumer>();
   readonly #listeners = new Set<EventListener>();
@@ -93,12 +99,13 @@ class KafkaMessagingClient implements MessagingClient {
     this.#metrics = kafkaMetrics(options.registry ?? new Registry());
     this.#replicationFactor = options.replicationFactor ?? 1;
     this.#namespace = options.namespace ?? '';
+    this.#retry = options.retry ?? KAFKA_RETRY;
     this.#kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
       connectionTimeout: 3_000,
       requestTimeout: 30_000,
-      retry: KAFKA_RETRY,
+      retry: this.#retry,
       logLevel: kafkajsLogLevel(options.logger),
       logCreator: kafkajsLogCreator(options.logger),
     });
@@ -168,7 +175,7 @@ class KafkaMessagingClient implements MessagingClient {
           allowAutoTopicCreation: false,
           // Java's murmur2 partitioner: a key maps to the partition every other Kafka client picks.
           createPartitioner: Partitioners.DefaultPartitioner,
-          retry: KAFKA_RETRY,
+          retry: this.#retry,
         }),
       this.#metrics,
       this.#logger,
@@ -189,7 +196,7 @@ class KafkaMessagingClient implements MessagingClient {
       admin: () => this.#connectedAdmin(),
       createPublisher: () => this.#rawPublisher(),
       metrics: options.registry ? kafkaMetrics(options.registry) : this.#metrics,
-      retry: KAFKA_RETRY,
+      retry: this.#retry,
     });
     this.#consumers.add(consumer);
     return consumer;
@@ -201,7 +208,7 @@ class KafkaMessagingClient implements MessagingClient {
       ...options,
       groupPrefix: this.#namespace + options.groupPrefix,
       topics: options.topics.map((topic) => this.#namespace + topic),
-      retry: KAFKA_RETRY,
+      retry: this.#retry,
     });
     this.#listeners.add(listener);
     return listener;
@@ -221,7 +228,7 @@ class KafkaMessagingClient implements MessagingClient {
   #connectedAdmin(): Promise<Admin> {
     this.#assertOpen();
     if (!this.#admin) {
-      const admin = this.#kafka.admin({ retry: KAFKA_RETRY });
+      const admin = this.#kafka.admin({ retry: this.#retry });
       const connecting = admin.connect().then(() => admin);
       connecting.catch(() => {
         if (this.#admin === connecting) this.#admin = undefined;

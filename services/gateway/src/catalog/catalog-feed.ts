@@ -15,6 +15,15 @@ export interface CatalogFeed {
 }
 
 const RETRY_START_MS = 5_000;
+// The feed retries by itself (every RETRY_START_MS) and must not hold up a shutdown while Kafka is
+// away, so each Kafka request gives up after a few seconds instead of kafkajs' default ~35 s.
+const FEED_KAFKA_RETRY = {
+  initialRetryTime: 200,
+  maxRetryTime: 1_000,
+  retries: 3,
+  factor: 0.2,
+  multiplier: 2,
+} as const;
 
 /**
  * Keeps `cache` fresh from product.changed.v1 events: each evicts its product (and every list); an
@@ -41,6 +50,7 @@ export function createCatalogFeed(options: {
     clientId: 'gateway',
     namespace: options.namespace,
     logger,
+    retry: FEED_KAFKA_RETRY,
   });
   let listener: EventListener | undefined;
   let stopped = false;
