@@ -36,8 +36,10 @@ const backends: Backends = {
   close: () => overGrpc.close(),
 };
 const gateway = createServer({ config, logger, metrics, backends });
+// The catalog change feed, when gatewayEnv names KAFKA_BROKERS (the cache serves once it is live).
+gateway.start();
 
 await serveTarget(createHttpServer(gateway.app), async () => {
-  gateway.close();
+  await gateway.close();
   await product.close();
 });
