@@ -8,6 +8,21 @@ import { renderProfile, summariseProfileIn, type ProfileSummary } from './cpu-pr
 import { measureThroughput, type ThroughputResult, type ThroughputSettings } from './http-load.js';
 import { startService } from './processes.js';
 
+/**
+ * Waits until a gateway's catalog cache serves (its change feed has joined its group and fetches):
+ * before that, catalog reads bypass the cache, and a measurement would mix both.
+ */
+export async function waitForCatalogCache(gatewayUrl: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const exposition = await (await fetch(`${gatewayUrl}/metrics`)).text();
+    if (/^gateway_catalog_cache_live(?:\{[^}]*\})? 1$/m.test(exposition)) return;
+    if (Date.now() > deadline)
+      throw new Error(`the catalog cache of ${gatewayUrl} was not live within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** What `pnpm bench -- --profile` found: the load it ran and each process's CPU profile. */
 export interface ProfileReport {
   url: string;
@@ -35,6 +50,7 @@ export async function runProfile(options: {
   const directory = options.keepIn ?? (await mkdtemp(join(tmpdir(), 'mercato-profile-')));
   try {
     const ports = { grpc: await freePort(), http: await freePort(), gateway: await freePort() };
+    const namespace = `profile-${randomBytes(4).toString('hex')}.`;
     const profileFlags = (name: string) => [
       '--cpu-prof',
       `--cpu-prof-dir=${join(directory, name)}`,
@@ -48,7 +64,7 @@ export async function runProfile(options: {
         GRPC_PORT: String(ports.grpc),
         HTTP_PORT: String(ports.http),
         KAFKA_BROKERS: kafka.brokers.join(','),
-        KAFKA_NAMESPACE: `profile-${randomBytes(4).toString('hex')}.`,
+        KAFKA_NAMESPACE: namespace,
         LOG_LEVEL: 'info',
         SEED_CATALOG: 'true',
         SHUTDOWN_DRAIN_DELAY: '0',
@@ -66,6 +82,7 @@ export async function runProfile(options: {
         HTTP_PORT: String(ports.gateway),
         PRODUCT_SERVICE_ADDRESSES: `127.0.0.1:${ports.grpc}`,
         KAFKA_BROKERS: kafka.brokers.join(','),
+        KAFKA_NAMESPACE: namespace,
         LOG_LEVEL: 'info',
         JWT_SECRET: randomBytes(32).toString('hex'),
         RATE_LIMIT_MAX: '1000000000',
@@ -82,6 +99,8 @@ export async function runProfile(options: {
     let load: ThroughputResult;
     let url: string;
     try {
+      if (options.gatewayEnv?.CATALOG_CACHE !== 'false')
+        await waitForCatalogCache(`http://127.0.0.1:${ports.gateway}`);
       const base = `http://127.0.0.1:${ports.gateway}/api/v1`;
       const page = (await (await fetch(`${base}/products?pageSize=1`)).json()) as {
         products: { id: string }[];
