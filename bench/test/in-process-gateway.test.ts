@@ -99,6 +99,25 @@ describe('benchmark target (b): the gateway with the product service in-process'
     expect(result.latencyMs.p50).toBeLessThanOrEqual(result.latencyMs.p99);
   });
 
+  it('(g) bare Express answers with the very bytes of (a) raw node:http', async () => {
+    const { body } = await get(`${inProcess.url}/api/v1/products?pageSize=1`);
+    const [{ id }] = (body as { products: [{ id: string }] }).products;
+    const path = `/api/v1/products/${id}`;
+    const json = await (await fetch(`${inProcess.url}${path}`)).text();
+    const targets = await Promise.all([
+      startTarget('raw-http', { body: json }),
+      startTarget('express', { body: json }),
+    ]);
+    try {
+      const [raw, bare] = await Promise.all(targets.map(({ url }) => fetch(`${url}${path}`)));
+      expect(bare!.status).toBe(200);
+      expect(bare!.headers.get('content-type')).toBe(raw!.headers.get('content-type'));
+      expect(await bare!.text()).toBe(await raw!.text());
+    } finally {
+      await Promise.all(targets.map(({ process }) => process.stop()));
+    }
+  });
+
   it('reads the resident memory of the target process, and nothing for a process that is gone', async () => {
     expect(await residentSetBytes(inProcess.process.pid)).toBeGreaterThan(10 * 2 ** 20);
     const target = await startTarget('raw-http', { body: '{}' });
