@@ -13,18 +13,49 @@ import {
 import { LatencyRecorder, runLoad, type LatencyStats, type SettledOrder } from '@mercato/loadgen';
 import { freePort } from '@mercato/service-kit';
 import { launchShop } from '@mercato/shop';
-import { measureThroughput, type ThroughputResult, type ThroughputSettings } from './http-load.js';
+import {
+  measureAtRateInTurns,
+  measureThroughput,
+  type PacedResult,
+  type ThroughputResult,
+  type ThroughputSettings,
+} from './http-load.js';
 import { describeMachine, type MachineInfo } from './machine.js';
 import { residentSetBytes, startService, startTarget } from './processes.js';
 
-/** The throughput parts: (a) raw node:http, (b) gateway with product in-process, (c) over gRPC, (f) (c) without logs and metrics. */
-export type ThroughputPartId = 'a' | 'b' | 'c' | 'f';
+/**
+ * The throughput parts: (a) raw node:http, (g) bare Express 5, (b) gateway with product
+ * in-process, (c) over gRPC, (h) (c) with the catalog cache off, (f) (c) without logs and metrics.
+ */
+export type ThroughputPartId = 'a' | 'g' | 'b' | 'c' | 'h' | 'f';
 
 /** One throughput measurement. */
 export interface ThroughputPart {
   id: ThroughputPartId;
   title: string;
   result: ThroughputResult;
+}
+
+/**
+ * Part (i): the latency one gRPC hop adds at a moderate load — (b) and (h), both with the catalog
+ * cache off (every request looks the product up), each at the same fixed rate.
+ */
+export interface HopLatencyResult {
+  /** Req/s of (h) (its median run) at `settings.connections` connections. */
+  capacityRequestsPerSecond: number;
+  /** Share of that capacity both are driven at. */
+  share: number;
+  ratePerSecond: number;
+  /**
+   * (b) with CATALOG_CACHE=false: the gateway with the product lookup in its own process. It and
+   * `overGrpc` each pool `settings.observabilityRounds` runs, taking turns (`runP99Ms`: each run's).
+   */
+  inProcess: PacedResult;
+  /** (h): the same route across gRPC to the product process. */
+  overGrpc: PacedResult;
+  /** p50 and p99 of (h) minus those of (b), pooled. */
+  addedP50Ms: number;
+  addedP99Ms: number;
 }
 
 /** Checkout latency under one steady order rate (part d). */
@@ -66,7 +97,9 @@ export interface MemoryResult {
 
 /** Everything one `pnpm bench` run measured. */
 export interface BenchReport {
-  version: 1;
+  version: 2;
+  /** `pnpm bench` or `pnpm bench -- --quick` (shorter parts; its wall time is an acceptance figure). */
+  mode: BenchMode;
   startedAt: string;
   finishedAt: string;
   commit: string | undefined;
@@ -78,24 +111,33 @@ export interface BenchReport {
     productId: string;
     rateLimitMax: number;
   };
-  /** (c) and (f) are the median of these alternating runs (req/s of each). */
-  rounds: { c: number[]; f: number[] };
+  /** (c), (f) and (h) are the median of these alternating runs (req/s of each). */
+  rounds: { c: number[]; f: number[]; h: number[] };
+  /** In the order of the table: a, g, b, c, h, f. */
   throughput: ThroughputPart[];
   /** Req/s of each part divided by req/s of (a); and logs+metrics on over off. */
   ratios: {
+    gOverA: number;
     bOverA: number;
     cOverA: number;
+    hOverA: number;
     fOverA: number;
     /** (c) over (f): the share of throughput kept with logs and metrics on. */
     observabilityOnOverOff: number;
   };
+  hop: HopLatencyResult;
   /** One result per checkout rate, in the order they ran. */
   checkout: CheckoutResult[] | undefined;
   memory: MemoryResult[] | undefined;
 }
 
+/** A full run or a --quick one. */
+export type BenchMode = 'full' | 'quick';
+
 /** How long and how hard each part runs. */
 export interface BenchOptions {
+  mode: BenchMode;
+  /** Also the warm-up and duration of each fixed-rate run of part (i). */
   throughput: ThroughputSettings;
   checkout: {
     /** Run one after another on the same shop, e.g. a rate it keeps up with, then the target. */
@@ -110,7 +152,10 @@ export interface BenchOptions {
   } | null;
   /** Where the services keep their data, in every part. */
   database: BenchDatabase;
-  /** Alternating runs of (c) and (f); the median of each is reported. */
+  /**
+   * Alternating runs of (c), (f) and (h), the median of each reported; and turns of (b) and (h) at
+   * the fixed rate of (i), pooled.
+   */
   observabilityRounds: number;
   /** Progress lines (the CLI prints them on stderr). */
   log: (line: string) => void;
@@ -121,6 +166,8 @@ export interface BenchOptions {
 // measures the route, not the rate limit, and comes from one address.
 const RATE_LIMIT_MAX = 1_000_000_000;
 const PRODUCT_PATH = '/api/v1/products/';
+/** Part (i) drives (b) and (h) at this share of (h)'s capacity. */
+export const HOP_LOAD_SHARE = 0.3;
 
 const format = (value: number) => Math.round(value).toLocaleString('en-US');
 
@@ -145,26 +192,34 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     postgres ? { DATABASE_URL: await postgres.createDatabase(name) } : {};
   try {
     const namespace = `bench-${randomBytes(4).toString('hex')}`;
+    // The product service of each part has its own topics; a gateway with the catalog cache reads
+    // the products topic of the product service it calls, so it gets the same namespace.
+    const kafkaNamespace = (part: string) => `${namespace}-${part}.`;
     const productEnv = async (ports: { grpc: number; http: number }, part: string) => ({
       ...(await databaseEnv(`bench_product_${part}`)),
       HOST: '127.0.0.1',
       GRPC_PORT: String(ports.grpc),
       HTTP_PORT: String(ports.http),
       KAFKA_BROKERS: kafka.brokers.join(','),
-      KAFKA_NAMESPACE: `${namespace}-${part}.`,
+      KAFKA_NAMESPACE: kafkaNamespace(part),
       LOG_LEVEL: 'info',
       SEED_CATALOG: 'true',
       SHUTDOWN_DRAIN_DELAY: '0',
     });
-    const gatewayEnv = (extra: Record<string, string>) => ({
+    // As deployed: KAFKA_BROKERS turns the gateway's catalog cache on (CATALOG_CACHE defaults to
+    // true); a gateway without the cache ignores both variables.
+    const gatewayEnv = (productPart: string, extra: Record<string, string>) => ({
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       REQUEST_METRICS: 'true',
       JWT_SECRET: randomBytes(32).toString('hex'),
       RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
       SHUTDOWN_DRAIN_DELAY: '0',
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      KAFKA_NAMESPACE: kafkaNamespace(productPart),
       ...extra,
     });
+    const CACHE_OFF = { CATALOG_CACHE: 'false' };
     const measure = async (
       id: ThroughputPartId,
       title: string,
@@ -172,20 +227,16 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     ): Promise<ThroughputPart> => {
       log(`(${id}) ${title}: measuring ${url}`);
       const result = await measureThroughput(url, options.throughput);
-      if (result.non2xx > 0 || result.errors > 0)
-        throw new Error(
-          `(${id}) ${title}: ${result.non2xx} non-2xx responses and ${result.errors} errors — the figures would not be comparable`,
-        );
+      failOnErrors(`(${id}) ${title}`, result);
       log(
         `(${id}) ${format(result.requestsPerSecond)} req/s, p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms`,
       );
       return { id, title, result };
     };
-
     // (b) first: its gateway tells which product to ask for and what JSON it is.
     const inProcess = await startTarget('in-process-gateway', {
       productEnv: await productEnv({ grpc: 0, http: 0 }, 'b'),
-      gatewayEnv: gatewayEnv({ HTTP_PORT: '0' }),
+      gatewayEnv: gatewayEnv('b', { HTTP_PORT: '0' }),
     });
     let productId: string;
     let productJson: string;
@@ -201,18 +252,36 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     } finally {
       await inProcess.process.stop();
     }
+    const productUrl = (base: string) => `${base}${PRODUCT_PATH}${productId}`;
+    const expectSameJson = async (id: string, url: string) => {
+      const served = await fetchText(url);
+      if (!isDeepStrictEqual(JSON.parse(served), JSON.parse(productJson)))
+        throw new Error(`(${id}) serves other JSON than (b):\n${served}\n${productJson}`);
+      return served;
+    };
 
     const raw = await startTarget('raw-http', { body: productJson });
     let a: ThroughputPart;
     try {
-      a = await measure('a', 'raw node:http, same JSON', `${raw.url}${PRODUCT_PATH}${productId}`);
+      a = await measure('a', 'raw node:http, same JSON', productUrl(raw.url));
     } finally {
       await raw.process.stop();
     }
 
-    // (c) and (f) share one product service; their gateways take turns, `rounds` times each, and
-    // the median counts: on a shared 2-core machine one pair of runs can differ by more than the
-    // cost of logs and metrics.
+    const bareExpress = await startTarget('express', { body: productJson });
+    let g: ThroughputPart;
+    try {
+      const served = await expectSameJson('g', productUrl(bareExpress.url));
+      if (served !== productJson)
+        throw new Error(`(g) serves other bytes than (a):\n${served}\n${productJson}`);
+      g = await measure('g', 'bare Express 5, same JSON', productUrl(bareExpress.url));
+    } finally {
+      await bareExpress.process.stop();
+    }
+
+    // (c), (f) and (h) share one product service; their gateways take turns, `rounds` times each,
+    // and the median counts: on a shared 2-core machine one pair of runs can differ by more than
+    // the cost of logs and metrics. (i) then uses the same product service.
     const productPorts = { grpc: await freePort(), http: await freePort() };
     const product = await startService(
       'product',
@@ -220,63 +289,114 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
       await productEnv(productPorts, 'c'),
       `http://127.0.0.1:${productPorts.http}/health/ready`,
     );
-    const overGrpc = async (
-      id: ThroughputPartId,
-      title: string,
-      observability: { LOG_LEVEL: string; REQUEST_METRICS: string },
-    ): Promise<ThroughputPart> => {
+    const withGateway = async <T>(
+      id: string,
+      env: Record<string, string>,
+      run: (url: string) => Promise<T>,
+    ): Promise<T> => {
       const gatewayPort = await freePort();
       const gateway = await startService(
         'gateway',
         '@mercato/gateway-service',
-        gatewayEnv({
+        gatewayEnv('c', {
           HTTP_PORT: String(gatewayPort),
           PRODUCT_SERVICE_ADDRESSES: `127.0.0.1:${productPorts.grpc}`,
-          ...observability,
+          ...env,
         }),
         `http://127.0.0.1:${gatewayPort}/health/live`,
       );
       try {
-        const url = `http://127.0.0.1:${gatewayPort}${PRODUCT_PATH}${productId}`;
-        const served = await fetchText(url);
-        if (!isDeepStrictEqual(JSON.parse(served), JSON.parse(productJson)))
-          throw new Error(`(${id}) serves other JSON than (b):\n${served}\n${productJson}`);
-        return await measure(id, title, url);
+        const url = productUrl(`http://127.0.0.1:${gatewayPort}`);
+        await expectSameJson(id, url);
+        return await run(url);
       } finally {
         await gateway.stop();
       }
     };
+    const overGrpc = (id: ThroughputPartId, title: string, env: Record<string, string>) =>
+      withGateway(id, env, (url) => measure(id, title, url));
+    const LOGS_AND_METRICS_ON = { LOG_LEVEL: 'info', REQUEST_METRICS: 'true' };
     const cRuns: ThroughputPart[] = [];
     const fRuns: ThroughputPart[] = [];
+    const hRuns: ThroughputPart[] = [];
+    let hop: HopLatencyResult;
     try {
       for (let round = 0; round < options.observabilityRounds; round += 1) {
-        cRuns.push(
-          await overGrpc('c', 'gateway → gRPC → product', {
-            LOG_LEVEL: 'info',
-            REQUEST_METRICS: 'true',
-          }),
-        );
+        cRuns.push(await overGrpc('c', 'gateway → gRPC → product', LOGS_AND_METRICS_ON));
         fRuns.push(
           await overGrpc('f', '(c) with logs and metrics off', {
             LOG_LEVEL: 'silent',
             REQUEST_METRICS: 'false',
           }),
         );
+        hRuns.push(
+          await overGrpc('h', '(c) with the catalog cache off', {
+            ...LOGS_AND_METRICS_ON,
+            ...CACHE_OFF,
+          }),
+        );
       }
+
+      // (i): both at the same fixed share of (h)'s capacity, far from saturation, so the
+      // difference is the hop's latency rather than queueing. Both servers are up before either
+      // is measured, and they take turns.
+      const capacity = medianRun(hRuns).result.requestsPerSecond;
+      const ratePerSecond = Math.max(1, Math.round(capacity * HOP_LOAD_SHARE));
+      const inProcessNoCache = await startTarget('in-process-gateway', {
+        productEnv: await productEnv({ grpc: 0, http: 0 }, 'i'),
+        gatewayEnv: gatewayEnv('i', { HTTP_PORT: '0', ...CACHE_OFF }),
+      });
+      try {
+        const inProcessUrl = productUrl(inProcessNoCache.url);
+        await expectSameJson('i', inProcessUrl);
+        hop = await withGateway('i', { ...LOGS_AND_METRICS_ON, ...CACHE_OFF }, async (url) => {
+          log(
+            `(i) (b) and (h) with the catalog cache off, ${format(ratePerSecond)} req/s each, ` +
+              `${options.observabilityRounds} turns of ${options.throughput.durationSeconds} s`,
+          );
+          const [inProcessAtRate, overGrpcAtRate] = await measureAtRateInTurns(
+            [inProcessUrl, url],
+            {
+              ratePerSecond,
+              warmupSeconds: options.throughput.warmupSeconds,
+              durationSeconds: options.throughput.durationSeconds,
+              connections: options.throughput.connections,
+            },
+            options.observabilityRounds,
+            (runUrl, p99) => log(`(i) ${runUrl === url ? '(h)' : '(b)'} p99 ${p99.toFixed(2)} ms`),
+          );
+          failOnErrors('(i) (b) with the catalog cache off', inProcessAtRate!);
+          failOnErrors('(i) (h)', overGrpcAtRate!);
+          return hopResult(capacity, ratePerSecond, inProcessAtRate!, overGrpcAtRate!);
+        });
+      } finally {
+        await inProcessNoCache.process.stop();
+      }
+      log(
+        `(i) p99 (b) ${hop.inProcess.latencyMs.p99.toFixed(2)} ms, (h) ${hop.overGrpc.latencyMs.p99.toFixed(2)} ms: ` +
+          `added by the gRPC hop ${hop.addedP99Ms.toFixed(2)} ms`,
+      );
     } finally {
       await product.stop();
     }
     const c = medianRun(cRuns);
     const f = medianRun(fRuns);
+    const h = medianRun(hRuns);
 
     const checkoutAndMemory = options.checkout
       ? await runCheckout(kafka, `${namespace}-shop.`, options.checkout, log, postgres)
       : undefined;
 
-    const throughput = [a, b, c, f];
-    const rounds = { c: cRuns.map(requestsPerSecond), f: fRuns.map(requestsPerSecond) };
+    const throughput = [a, g, b, c, h, f];
+    const rounds = {
+      c: cRuns.map(requestsPerSecond),
+      f: fRuns.map(requestsPerSecond),
+      h: hRuns.map(requestsPerSecond),
+    };
+    const overA = (part: ThroughputPart) => requestsPerSecond(part) / requestsPerSecond(a);
     return {
-      version: 1,
+      version: 2,
+      mode: options.mode,
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       commit: options.commit,
@@ -292,11 +412,14 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
       throughput,
       rounds,
       ratios: {
-        bOverA: b.result.requestsPerSecond / a.result.requestsPerSecond,
-        cOverA: c.result.requestsPerSecond / a.result.requestsPerSecond,
-        fOverA: f.result.requestsPerSecond / a.result.requestsPerSecond,
-        observabilityOnOverOff: c.result.requestsPerSecond / f.result.requestsPerSecond,
+        gOverA: overA(g),
+        bOverA: overA(b),
+        cOverA: overA(c),
+        hOverA: overA(h),
+        fOverA: overA(f),
+        observabilityOnOverOff: requestsPerSecond(c) / requestsPerSecond(f),
       },
+      hop,
       checkout: checkoutAndMemory?.checkout,
       memory: checkoutAndMemory?.memory,
     };
@@ -304,6 +427,31 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     await postgres?.release();
     await kafka.release();
   }
+}
+
+function hopResult(
+  capacityRequestsPerSecond: number,
+  ratePerSecond: number,
+  inProcess: PacedResult,
+  overGrpc: PacedResult,
+): HopLatencyResult {
+  return {
+    capacityRequestsPerSecond,
+    share: HOP_LOAD_SHARE,
+    ratePerSecond,
+    inProcess,
+    overGrpc,
+    addedP50Ms: overGrpc.latencyMs.p50 - inProcess.latencyMs.p50,
+    addedP99Ms: overGrpc.latencyMs.p99 - inProcess.latencyMs.p99,
+  };
+}
+
+/** A part with any non-2xx response or socket error fails the run instead of reporting a figure. */
+function failOnErrors(part: string, result: ThroughputResult): void {
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(
+      `${part}: ${result.non2xx} non-2xx responses and ${result.errors} errors — the figures would not be comparable`,
+    );
 }
 
 /** (d) and (e): the whole shop as separate processes, idle, then under a steady order rate. */

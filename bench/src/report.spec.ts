@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { medianRun, type BenchReport, type ThroughputPart } from './benchmarks.js';
-import { renderMarkdown } from './report.js';
+import type { PacedResult } from './http-load.js';
+import { acceptanceChecks, renderMarkdown } from './report.js';
 
 const part = (id: ThroughputPart['id'], title: string, requestsPerSecond: number) => ({
   id,
@@ -15,8 +16,21 @@ const part = (id: ThroughputPart['id'], title: string, requestsPerSecond: number
   },
 });
 
+const paced = (p50: number, p99: number): PacedResult => ({
+  ratePerSecond: 300,
+  requestsPerSecond: 299.5,
+  latencyMs: { count: 2_396, min: 0.5, mean: p50, p50, p90: p99 / 2, p99, max: p99 * 2 },
+  responses: 2_396,
+  non2xx: 0,
+  errors: 0,
+  durationSeconds: 8,
+  sendLagMs: { count: 2_396, min: 0, mean: 0.1, p50: 0.05, p90: 0.2, p99: 0.42, max: 3 },
+  runP99Ms: [p99 - 0.25, p99, p99 + 0.5],
+});
+
 const report: BenchReport = {
-  version: 1,
+  version: 2,
+  mode: 'full',
   startedAt: '2025-11-22T10:15:00.000Z',
   finishedAt: '2025-11-22T10:20:00.000Z',
   commit: 'abc1234',
@@ -38,14 +52,32 @@ const report: BenchReport = {
     productId: 'prd_1',
     rateLimitMax: 1e9,
   },
-  rounds: { c: [900, 1_000, 1_100], f: [1_250, 1_200, 1_300] },
+  rounds: { c: [900, 1_000, 1_100], f: [1_250, 1_200, 1_300], h: [950, 1_000, 1_050] },
   throughput: [
     part('a', 'raw node:http, same JSON', 20_000),
+    part('g', 'bare Express 5, same JSON', 10_000),
     part('b', 'gateway, product in-process', 2_000),
     part('c', 'gateway → gRPC → product', 1_000),
+    part('h', '(c) with the catalog cache off', 1_000),
     part('f', '(c) with logs and metrics off', 1_250),
   ],
-  ratios: { bOverA: 0.1, cOverA: 0.05, fOverA: 0.0625, observabilityOnOverOff: 0.8 },
+  ratios: {
+    gOverA: 0.5,
+    bOverA: 0.1,
+    cOverA: 0.05,
+    hOverA: 0.05,
+    fOverA: 0.0625,
+    observabilityOnOverOff: 0.8,
+  },
+  hop: {
+    capacityRequestsPerSecond: 1_000,
+    share: 0.3,
+    ratePerSecond: 300,
+    inProcess: paced(1.2, 3.5),
+    overGrpc: paced(1.6, 4.25),
+    addedP50Ms: 0.4,
+    addedP99Ms: 0.75,
+  },
   checkout: [
     {
       ordersPerSecond: 10,
@@ -102,6 +134,13 @@ const report: BenchReport = {
       loadedBytes: 150 * 2 ** 20,
       peakBytes: 160 * 2 ** 20,
     },
+    {
+      instance: 'order#0',
+      service: 'order',
+      idleBytes: 70 * 2 ** 20,
+      loadedBytes: 140 * 2 ** 20,
+      peakBytes: 150 * 2 ** 20,
+    },
   ],
 };
 
@@ -114,17 +153,92 @@ describe('renderMarkdown', () => {
     );
   });
 
-  it('names the alternating runs behind (c) and (f)', () => {
+  it('puts the acceptance table first, each target with its figure and ✓ or ✗', () => {
+    expect(markdown.indexOf('## Acceptance (issue 12)')).toBeLessThan(
+      markdown.indexOf('## Throughput'),
+    );
     expect(markdown).toContain(
-      '(c) and (f) are the median of 3 alternating runs (req/s: c 900, 1,000, 1,100; f 1,250, 1,200, 1,300)',
+      '| (c) gateway → gRPC → product ÷ (a) raw node:http | 0.050 | ≥ 0.40 | ✗ |',
+    );
+    expect(markdown).toContain('| (b) gateway, product in-process ÷ (a) | 0.10 | ≥ 0.50 | ✗ |');
+    expect(markdown).toContain(
+      "| (g) bare Express 5 ÷ (a): the stack's own ceiling | 0.50 | printed | — |",
+    );
+    expect(markdown).toContain('| logs + metrics on ÷ off, (c) ÷ (f) | 0.80 | ≥ 0.95 | ✗ |');
+    expect(markdown).toContain(
+      "| p99 added by one gRPC hop at 30 % of (h)'s capacity (300 req/s), (i) | +0.75 ms | ≤ 1 ms | ✓ |",
+    );
+    expect(markdown).toContain(
+      '| idle RSS per service, highest (gateway#0) | 100 MiB | ≤ 80 MiB | ✗ |',
+    );
+    expect(markdown).toContain(
+      '| RSS after the 50 orders/s run ÷ idle, highest (order#0) | 2.00 | ≤ 1.5 | ✗ |',
+    );
+    expect(markdown).toContain(
+      '| `pnpm bench -- --quick` wall time | not this run (a full one, 5 min 00 s) | ≤ 3 min | — |',
+    );
+  });
+
+  it("judges a --quick run's wall time, and says when memory was not measured", () => {
+    const quick = acceptanceChecks({
+      ...report,
+      mode: 'quick',
+      finishedAt: '2025-11-22T10:17:05.000Z',
+      memory: undefined,
+    });
+    expect(quick.at(-1)).toEqual({
+      target: '`pnpm bench -- --quick` wall time (this run, without the build)',
+      measured: '2 min 05 s',
+      limit: '≤ 3 min',
+      met: true,
+    });
+    expect(quick.at(-2)).toMatchObject({
+      measured: 'not measured (--no-checkout)',
+      met: undefined,
+    });
+    expect(
+      acceptanceChecks({
+        ...report,
+        ratios: { ...report.ratios, cOverA: 0.4, bOverA: 0.55, observabilityOnOverOff: 0.95 },
+      })
+        .slice(0, 4)
+        .map(({ met }) => met),
+    ).toEqual([true, true, undefined, true]);
+  });
+
+  it('names the alternating runs behind (c), (f) and (h)', () => {
+    expect(markdown).toContain(
+      '(c), (f) and (h) are the median of 3 alternating runs (req/s: c 900, 1,000, 1,100; f 1,250, 1,200, 1,300; h 950, 1,000, 1,050)',
     );
   });
 
   it('prints one row per part with its ratio to raw node:http', () => {
     expect(markdown).toContain('| (a) | raw node:http, same JSON | 20,000 | 0.91 | 12.3 | 1.00 |');
+    expect(markdown).toContain('| (g) | bare Express 5, same JSON | 10,000 | 0.91 | 12.3 | 0.50 |');
     expect(markdown).toContain('| (c) | gateway → gRPC → product | 1,000 | 0.91 | 12.3 | 0.050 |');
-    expect(markdown).toContain('b/a = **0.10**, c/a = **0.050**');
+    expect(markdown).toContain(
+      '| (h) | (c) with the catalog cache off | 1,000 | 0.91 | 12.3 | 0.050 |',
+    );
+    expect(markdown).toContain(
+      'g = **0.50**, b = **0.10**, c = **0.050**, h = **0.050**; ' +
+        "of bare Express 5's throughput (b) keeps 0.20 and (c) 0.10.",
+    );
     expect(markdown).toContain('**0.80** (they cost 20 % of throughput)');
+  });
+
+  it('prints the latency of both sides of the gRPC hop at the fixed rate, and the difference', () => {
+    expect(markdown).toContain('## (i) Latency of one gRPC hop at 30 % of capacity');
+    expect(markdown).toContain(
+      "driven at 300 req/s — 30 % of (h)'s 1,000 req/s above — after 3 s at that rate, in 3 turns of 10 s each",
+    );
+    expect(markdown).toContain('(p99 per turn: b 3.25, 3.50, 4.00; h 4.00, 4.25, 4.75 ms)');
+    expect(markdown).toContain(
+      '| (b) | gateway, product in-process, cache off | 300 | 300 | 1.20 | 3.50 | 0.42 |',
+    );
+    expect(markdown).toContain(
+      '| (h) | gateway → gRPC → product, cache off | 300 | 300 | 1.60 | 4.25 | 0.42 |',
+    );
+    expect(markdown).toContain('p99 added by the gRPC hop: **+0.75 ms** (p50: +0.40 ms).');
   });
 
   it('prints checkout latency per rate, its failures and memory', () => {
@@ -133,8 +247,11 @@ describe('renderMarkdown', () => {
       '| 50 | 21.5 | 640 | 638 | 2 | 858 | 9142.0 | 17971.0 | 9872.0 | 18874.0 |',
     );
     expect(markdown).toContain('Failed journeys: 2 × checkout: not settled within 30 s (50/s).');
-    expect(markdown).toContain('| instance | idle | end of the 50 orders/s run | peak during it |');
-    expect(markdown).toContain('| gateway#0 | 100 | 150 | 160 |');
+    expect(markdown).toContain(
+      '| instance | idle | after the 50 orders/s run | peak during it | after ÷ idle |',
+    );
+    expect(markdown).toContain('| gateway#0 | 100 | 150 | 160 | 1.50 |');
+    expect(markdown).toContain('| order#0 | 70 | 140 | 150 | 2.00 |');
   });
 
   it('warns when the machine was busy before the run', () => {

@@ -1,19 +1,131 @@
-import type { BenchReport } from './benchmarks.js';
+import type { BenchReport, ThroughputPartId } from './benchmarks.js';
+import type { PacedResult } from './http-load.js';
 
 const integer = (value: number) => Math.round(value).toLocaleString('en-US');
 const ms = (value: number | undefined) =>
   value === undefined ? '—' : value < 10 ? value.toFixed(2) : value.toFixed(1);
+const signedMs = (value: number) =>
+  `${value > 0 ? '+' : value < 0 ? '−' : ''}${ms(Math.abs(value))}`;
 // Small ratios keep a third decimal: 0.04 and 0.02 would hide a factor of two.
 const ratio = (value: number) => value.toFixed(value < 0.1 ? 3 : 2);
 const mebibytes = (bytes: number | undefined) =>
   bytes === undefined ? '—' : (bytes / 2 ** 20).toFixed(0);
+const minutes = (seconds: number) =>
+  `${Math.floor(seconds / 60)} min ${String(Math.round(seconds % 60)).padStart(2, '0')} s`;
 
-/** The report as markdown: the machine, the ratio table, checkout latency and memory. */
+/** The targets of issue 12, each with the figure of this run. */
+export interface AcceptanceCheck {
+  target: string;
+  measured: string;
+  limit: string;
+  /** Undefined: not measured in this run, or printed without a limit. */
+  met: boolean | undefined;
+}
+
+/** Each target of issue 12 against this run's figures (printed, never asserted). */
+export function acceptanceChecks(report: BenchReport): AcceptanceCheck[] {
+  const { ratios, hop, memory } = report;
+  const checks: AcceptanceCheck[] = [
+    {
+      target: '(c) gateway → gRPC → product ÷ (a) raw node:http',
+      measured: ratio(ratios.cOverA),
+      limit: '≥ 0.40',
+      met: ratios.cOverA >= 0.4,
+    },
+    {
+      target: '(b) gateway, product in-process ÷ (a)',
+      measured: ratio(ratios.bOverA),
+      limit: '≥ 0.50',
+      met: ratios.bOverA >= 0.5,
+    },
+    {
+      target: "(g) bare Express 5 ÷ (a): the stack's own ceiling",
+      measured: ratio(ratios.gOverA),
+      limit: 'printed',
+      met: undefined,
+    },
+    {
+      target: 'logs + metrics on ÷ off, (c) ÷ (f)',
+      measured: ratio(ratios.observabilityOnOverOff),
+      limit: '≥ 0.95',
+      met: ratios.observabilityOnOverOff >= 0.95,
+    },
+    {
+      target: `p99 added by one gRPC hop at ${(hop.share * 100).toFixed(0)} % of (h)'s capacity (${integer(hop.ratePerSecond)} req/s), (i)`,
+      measured: `${signedMs(hop.addedP99Ms)} ms`,
+      limit: '≤ 1 ms',
+      met: hop.addedP99Ms <= 1,
+    },
+  ];
+  const measuredMemory = memory?.filter(
+    (entry) => entry.idleBytes !== undefined && entry.loadedBytes !== undefined,
+  );
+  if (measuredMemory && measuredMemory.length > 0) {
+    const highestIdle = measuredMemory.reduce((top, entry) =>
+      entry.idleBytes! > top.idleBytes! ? entry : top,
+    );
+    const growth = (entry: (typeof measuredMemory)[number]) =>
+      entry.loadedBytes! / entry.idleBytes!;
+    const mostGrown = measuredMemory.reduce((top, entry) =>
+      growth(entry) > growth(top) ? entry : top,
+    );
+    const lastRate = report.checkout?.at(-1)?.ordersPerSecond;
+    checks.push(
+      {
+        target: `idle RSS per service, highest (${highestIdle.instance})`,
+        measured: `${mebibytes(highestIdle.idleBytes)} MiB`,
+        limit: '≤ 80 MiB',
+        met: highestIdle.idleBytes! <= 80 * 2 ** 20,
+      },
+      {
+        target: `RSS after the ${lastRate} orders/s run ÷ idle, highest (${mostGrown.instance})`,
+        measured: ratio(growth(mostGrown)),
+        limit: '≤ 1.5',
+        met: growth(mostGrown) <= 1.5,
+      },
+    );
+  } else {
+    checks.push({
+      target: 'idle RSS per service; RSS after the load run ÷ idle',
+      measured: 'not measured (--no-checkout)',
+      limit: '≤ 80 MiB; ≤ 1.5',
+      met: undefined,
+    });
+  }
+  const wallSeconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1_000;
+  checks.push(
+    report.mode === 'quick'
+      ? {
+          target: '`pnpm bench -- --quick` wall time (this run, without the build)',
+          measured: minutes(wallSeconds),
+          limit: '≤ 3 min',
+          met: wallSeconds <= 180,
+        }
+      : {
+          target: '`pnpm bench -- --quick` wall time',
+          measured: `not this run (a full one, ${minutes(wallSeconds)})`,
+          limit: '≤ 3 min',
+          met: undefined,
+        },
+  );
+  return checks;
+}
+
+const mark = (met: boolean | undefined) => (met === undefined ? '—' : met ? '✓' : '✗');
+
+/** The report as markdown: the machine, acceptance, the throughput table, the hop, checkout and memory. */
 export function renderMarkdown(report: BenchReport): string {
-  const { machine, settings } = report;
-  const a = report.throughput.find((part) => part.id === 'a')!;
+  const { machine, settings, hop } = report;
+  const part = (id: ThroughputPartId) => report.throughput.find((entry) => entry.id === id);
+  const a = part('a')!;
+  const g = part('g');
+  const rps = (id: ThroughputPartId) => part(id)?.result.requestsPerSecond ?? Number.NaN;
+  const rounds = Object.entries(report.rounds)
+    .map(([id, values]) => `${id} ${values.map(integer).join(', ')}`)
+    .join('; ');
   const lines = [
-    `# Mercato benchmark, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC`,
+    `# Mercato benchmark, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
+      (report.mode === 'quick' ? ' (--quick)' : ''),
     '',
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ` +
       `${machine.os}, Node.js ${machine.node}` +
@@ -23,13 +135,28 @@ export function renderMarkdown(report: BenchReport): string {
         ? ' — **the machine was busy with other work: these figures understate it**'
         : ''),
     '',
+    '## Acceptance (issue 12)',
+    '',
+    'Figures of this run, printed, not asserted in any test.' +
+      (report.mode === 'quick'
+        ? ` A --quick run: shorter parts and ${report.settings.observabilityRounds} rounds, so the figures are rough.`
+        : ''),
+    '',
+    '| target | measured | target value | met |',
+    '| --- | ---: | ---: | :---: |',
+    ...acceptanceChecks(report).map(
+      (check) => `| ${check.target} | ${check.measured} | ${check.limit} | ${mark(check.met)} |`,
+    ),
+    '',
     '## Throughput of GET ' + settings.path,
     '',
     `autocannon, ${settings.connections} keep-alive connections, ${settings.durationSeconds} s per part after ` +
       `${settings.warmupSeconds} s of warm-up; latency of every response, exact percentiles. ` +
-      'Every server is its own process; the load generator runs in a third. ' +
-      `(c) and (f) are the median of ${settings.observabilityRounds} alternating runs ` +
-      `(req/s: c ${report.rounds.c.map(integer).join(', ')}; f ${report.rounds.f.map(integer).join(', ')}). ` +
+      'Every server is its own process; the load generator runs in another. ' +
+      `(c), (f) and (h) are the median of ${settings.observabilityRounds} alternating runs (req/s: ${rounds}). ` +
+      "The gateways of (b), (c) and (f) get KAFKA_BROKERS and the product service's KAFKA_NAMESPACE, " +
+      'as deployed, which turns their catalog cache on; (h) sets CATALOG_CACHE=false, so every ' +
+      'request crosses gRPC to the product service. ' +
       'The product service reads ' +
       (settings.database === 'postgres'
         ? 'a PostgreSQL server (the deployed set-up).'
@@ -43,11 +170,35 @@ export function renderMarkdown(report: BenchReport): string {
         `${ms(result.latencyMs.p99)} | ${ratio(result.requestsPerSecond / a.result.requestsPerSecond)} |`,
     ),
     '',
-    `Ratios: b/a = **${ratio(report.ratios.bOverA)}**, c/a = **${ratio(report.ratios.cOverA)}**. ` +
+    `Ratios ÷ (a): g = **${ratio(report.ratios.gOverA)}**, b = **${ratio(report.ratios.bOverA)}**, ` +
+      `c = **${ratio(report.ratios.cOverA)}**, h = **${ratio(report.ratios.hOverA)}**` +
+      (g
+        ? `; of bare Express 5's throughput (b) keeps ${ratio(rps('b') / rps('g'))} and (c) ${ratio(rps('c') / rps('g'))}. `
+        : '. ') +
       `Logs + metrics on vs off (c ÷ f): **${ratio(report.ratios.observabilityOnOverOff)}** ` +
       (report.ratios.observabilityOnOverOff < 1
         ? `(they cost ${((1 - report.ratios.observabilityOnOverOff) * 100).toFixed(0)} % of throughput).`
         : '(no cost measurable above the noise of this run).'),
+    '',
+    `## (i) Latency of one gRPC hop at ${(hop.share * 100).toFixed(0)} % of capacity`,
+    '',
+    `(b) and (h), both with the catalog cache off (every request looks the product up), each driven at ` +
+      `${integer(hop.ratePerSecond)} req/s — ${(hop.share * 100).toFixed(0)} % of (h)'s ` +
+      `${integer(hop.capacityRequestsPerSecond)} req/s above — after ${settings.warmupSeconds} s at that rate, ` +
+      `in ${hop.overGrpc.runP99Ms.length} turns of ${settings.durationSeconds} s each ` +
+      `(b, h, b, h, …; both servers up throughout), the turns of each pooled ` +
+      `(p99 per turn: b ${hop.inProcess.runP99Ms.map(ms).join(', ')}; h ${hop.overGrpc.runP99Ms.map(ms).join(', ')} ms). ` +
+      'Open loop: request i is sent at i ÷ rate s whatever the others do, over at most ' +
+      `${settings.connections} keep-alive connections; each latency runs from sending the request to ` +
+      'the end of its response. "Sent late" is how far the load generator itself fell behind ' +
+      "its schedule (autocannon's own rate limit is not used: it sends each second's requests in one burst).",
+    '',
+    '| part | server | req/s asked | req/s served | p50 ms | p99 ms | sent late p99 ms |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    pacedRow('(b)', 'gateway, product in-process, cache off', hop.inProcess),
+    pacedRow('(h)', 'gateway → gRPC → product, cache off', hop.overGrpc),
+    '',
+    `p99 added by the gRPC hop: **${signedMs(hop.addedP99Ms)} ms** (p50: ${signedMs(hop.addedP50Ms)} ms).`,
   ];
   const { checkout, memory } = report;
   if (checkout && checkout.length > 0) {
@@ -81,17 +232,30 @@ export function renderMarkdown(report: BenchReport): string {
     if (failures.length > 0) lines.push('', `Failed journeys: ${failures.join('; ')}.`);
   }
   if (memory) {
+    const lastRate = checkout?.at(-1)?.ordersPerSecond ?? '';
     lines.push(
       '',
       '## Memory (RSS, MiB)',
       '',
-      `| instance | idle | end of the ${checkout?.at(-1)?.ordersPerSecond ?? ''} orders/s run | peak during it |`,
-      '| --- | ---: | ---: | ---: |',
+      `| instance | idle | after the ${lastRate} orders/s run | peak during it | after ÷ idle |`,
+      '| --- | ---: | ---: | ---: | ---: |',
       ...memory.map(
         (entry) =>
-          `| ${entry.instance} | ${mebibytes(entry.idleBytes)} | ${mebibytes(entry.loadedBytes)} | ${mebibytes(entry.peakBytes)} |`,
+          `| ${entry.instance} | ${mebibytes(entry.idleBytes)} | ${mebibytes(entry.loadedBytes)} | ` +
+          `${mebibytes(entry.peakBytes)} | ` +
+          (entry.idleBytes && entry.loadedBytes !== undefined
+            ? ratio(entry.loadedBytes / entry.idleBytes)
+            : '—') +
+          ' |',
       ),
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+function pacedRow(id: string, title: string, result: PacedResult): string {
+  return (
+    `| ${id} | ${title} | ${integer(result.ratePerSecond)} | ${integer(result.requestsPerSecond)} | ` +
+    `${ms(result.latencyMs.p50)} | ${ms(result.latencyMs.p99)} | ${ms(result.sendLagMs.p99)} |`
+  );
 }
