@@ -11,7 +11,13 @@ import {
   toolchainVersions,
   type RunningBundle,
 } from './support/image-build.js';
-import { readRepositoryFile, run, SERVICES, type ServiceName } from './support/repository.js';
+import {
+  imageNodeOptions,
+  readRepositoryFile,
+  run,
+  SERVICES,
+  type ServiceName,
+} from './support/repository.js';
 
 // The Dockerfile the others must equal but for the service name and ports (no include in Docker).
 const REFERENCE: ServiceName = 'order';
@@ -182,6 +188,8 @@ describe.each(SERVICES)('the %s image, its build replayed outside Docker', (serv
       }
       running = startBundle(bundle, {
         NODE_ENV: 'production',
+        // The image's own ENV: the heap budget the service must start and serve within.
+        NODE_OPTIONS: imageNodeOptions(service) ?? '',
         HOST: '127.0.0.1',
         HTTP_PORT: '0',
         GRPC_PORT: '0',

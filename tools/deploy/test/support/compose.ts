@@ -11,6 +11,7 @@ export interface ComposeService {
   healthcheck?: { test: string[] };
   command?: string[];
   volumes?: string[];
+  mem_limit?: string | number;
 }
 
 /** The parts of a Compose file these tests read. */

@@ -64,3 +64,10 @@ export async function run(
     );
   }
 }
+
+/** The `ENV NODE_OPTIONS` of a service's image (its Dockerfile), or undefined if it sets none. */
+export function imageNodeOptions(service: ServiceName): string | undefined {
+  return /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(
+    readRepositoryFile('services', service, 'Dockerfile'),
+  )?.[1];
+}
