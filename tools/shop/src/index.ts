@@ -8,6 +8,7 @@ export {
 export {
   DATABASE_SERVICES,
   SHOP_SERVICES,
+  serviceNodeOptions,
   type DatabaseService,
   type ShopService,
 } from './services.js';

@@ -3,7 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childEnvironment } from '@mercato/config';
-import { serviceEntryPoint, servesGrpc, type ShopService } from './services.js';
+import { serviceEntryPoint, serviceNodeOptions, servesGrpc, type ShopService } from './services.js';
 
 /** How a service process ended. */
 export interface ProcessExit {
@@ -21,8 +21,9 @@ const READY_POLL_MS = 150;
 const LOG_TAIL_LINES = 20;
 
 /**
- * One running copy of a service: a `node dist/main.js` child process with its own ports, writing
- * its JSON log lines to a file. It can be stopped gracefully, killed and started again on the same
+ * One running copy of a service: a `node dist/main.js` child process with its own ports and its
+ * image's Node.js flags (the heap sizes of its Dockerfile's NODE_OPTIONS), writing its JSON log
+ * lines to a file. It can be stopped gracefully, killed and started again on the same
  * ports (how the chaos suites restart a service).
  */
 export class ServiceProcess {
@@ -67,7 +68,9 @@ export class ServiceProcess {
     const log = openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [serviceEntryPoint(this.service)], {
+      // As flags, not NODE_OPTIONS: the caller's own NODE_OPTIONS still applies, and these win.
+      const flags = serviceNodeOptions(this.service);
+      child = spawn(process.execPath, [...flags, serviceEntryPoint(this.service)], {
         env: childEnvironment(this.environment),
         stdio: ['ignore', log, log],
       });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The services of the shop, in start-up order (the gateway last: it fronts the others). */
@@ -26,3 +27,18 @@ export const repositoryRoot = (): string => fileURLToPath(REPOSITORY_ROOT);
 /** The built entry point a service runs with in production (`node dist/main.js`). */
 export const serviceEntryPoint = (service: ShopService): string =>
   fileURLToPath(new URL(`services/${service}/dist/main.js`, REPOSITORY_ROOT));
+
+const NODE_OPTIONS_LINE = /^ENV NODE_OPTIONS="([^"]*)"$/m;
+
+/**
+ * The Node.js flags a service's image runs it with: the `ENV NODE_OPTIONS` line of its Dockerfile,
+ * the one place its memory budget is written (docs/decisions.md D29), so local processes get the
+ * heap sizes the pods get. Empty when the Dockerfile sets none.
+ */
+export function serviceNodeOptions(service: ShopService): string[] {
+  const dockerfile = readFileSync(
+    fileURLToPath(new URL(`services/${service}/Dockerfile`, REPOSITORY_ROOT)),
+    'utf8',
+  );
+  return NODE_OPTIONS_LINE.exec(dockerfile)?.[1]?.split(/\s+/).filter(Boolean) ?? [];
+}

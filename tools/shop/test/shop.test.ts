@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { childEnvironment } from '@mercato/config';
 import { createTestDatabase, testInfraEnvironment } from '@mercato/harness';
-import { launchShop, type RunningShop } from '../src/index.js';
+import { launchShop, serviceNodeOptions, type RunningShop } from '../src/index.js';
 import { ShopApi } from '../src/testing.js';
 
 const BIN = fileURLToPath(new URL('../bin/mercato-shop.js', import.meta.url));
@@ -153,6 +153,21 @@ describe('launchShop with replicas', () => {
     await shop.start('product', 0);
     expect(killed.running).toBe(true);
     expect((await fetch(`${killed.httpUrl}/health/ready`)).status).toBe(200);
+  });
+
+  it("runs every instance with its image's Node.js flags (the Dockerfile's NODE_OPTIONS)", async () => {
+    const commandLines = await Promise.all(
+      shop.instances.map(async (instance) => {
+        const cmdline = await readFile(`/proc/${instance.pid}/cmdline`, 'utf8');
+        return { instance: instance.name, flags: cmdline.split('\0').slice(1, -2) };
+      }),
+    );
+    expect(commandLines).toEqual(
+      shop.instances.map((instance) => ({
+        instance: instance.name,
+        flags: serviceNodeOptions(instance.service),
+      })),
+    );
   });
 
   it('stops every process it started', async () => {
