@@ -38,6 +38,7 @@ async function startServer(getProduct: GetProduct): Promise<string> {
     reserveStock: notUsed,
     releaseStock: notUsed,
     commitStock: notUsed,
+    setProductPrice: notUsed,
   };
   server.addService(ProductServiceService, implementation);
   const port = await new Promise<number>((resolve, reject) =>

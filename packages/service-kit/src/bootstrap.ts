@@ -15,6 +15,7 @@ import {
   type Health,
   type ShutdownCoordinator,
 } from '@mercato/health';
+import { disableNagleOnAccept } from '@mercato/grpc';
 import { createLogger, type Logger } from '@mercato/logger';
 import { createMetrics, grpcServerMetricsInterceptor, metricsHandler } from '@mercato/metrics';
 import type { Registry } from 'prom-client';
@@ -202,6 +203,7 @@ async function serveGrpcAndHttp(
         channelOptions: { interceptors: [grpcServerMetricsInterceptor(metrics)] },
         onLoadPackageDefinition: (_definition: unknown, server: GrpcServer) => {
           grpcServer = server;
+          disableNagleOnAccept(server);
           new ReflectionService(reflectionPackageDefinition(api)).addToServer(server);
           addGrpcHealthService(server, health, [serviceName]);
         },
