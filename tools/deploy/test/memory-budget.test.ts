@@ -3,7 +3,7 @@ import { OVERLAYS, renderOverlay, serviceWorkload } from './k8s-support.js';
 import { readCompose } from './support/compose.js';
 import { imageNodeOptions, SERVICES, type ServiceName } from './support/repository.js';
 
-// docs/decisions.md D29: the old generation gets at most half of the memory limit; the other half
+// docs/decisions.md D32: the old generation gets at most half of the memory limit; the other half
 // is for what V8's heap limit does not cover (the node binary's pages, malloc, Buffers, the young
 // generation).
 const HEAP_SHARE_OF_LIMIT = 0.5;

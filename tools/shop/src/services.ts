@@ -32,7 +32,7 @@ const NODE_OPTIONS_LINE = /^ENV NODE_OPTIONS="([^"]*)"$/m;
 
 /**
  * The Node.js flags a service's image runs it with: the `ENV NODE_OPTIONS` line of its Dockerfile,
- * the one place its memory budget is written (docs/decisions.md D29), so local processes get the
+ * the one place its memory budget is written (docs/decisions.md D32), so local processes get the
  * heap sizes the pods get. Empty when the Dockerfile sets none.
  */
 export function serviceNodeOptions(service: ShopService): string[] {
