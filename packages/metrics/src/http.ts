@@ -29,6 +29,35 @@ const KNOWN_METHODS = new Set([
  * Install it before the routes.
  */
 export function httpMetricsMiddleware(registry: Registry): RequestHandler {
+  const recorder = httpRequestRecorder(registry);
+  return (req, res, next) => {
+    const startedAt = recorder.started();
+    // `close` fires exactly once, whether the response finished or the client went away.
+    res.once('close', () => {
+      recorder.finished(
+        startedAt,
+        req.method,
+        routeTemplate(req),
+        res.writableFinished ? res.statusCode : undefined,
+      );
+    });
+    next();
+  };
+}
+
+/** Records HTTP requests in the RED metrics; what {@link httpMetricsMiddleware} uses, for servers outside Express. */
+export interface HttpRequestRecorder {
+  /** A request started (in flight); returns its start time. */
+  started(): number;
+  /**
+   * The request that started at `startedAt` ended, answered with `statusCode` on `route` (a
+   * template, never a raw path), or without an answer (undefined: the client went away, 499).
+   */
+  finished(startedAt: number, method: string, route: string, statusCode: number | undefined): void;
+}
+
+/** The recorder of `http_server_request_duration_seconds` and `http_server_requests_in_flight`. */
+export function httpRequestRecorder(registry: Registry): HttpRequestRecorder {
   const duration = histogram(
     registry,
     'http_server_request_duration_seconds',
@@ -40,7 +69,6 @@ export function httpMetricsMiddleware(registry: Registry): RequestHandler {
     'http_server_requests_in_flight',
     'HTTP requests being handled right now.',
   );
-
   // One child per label set, looked up by a string key: prom-client would otherwise hash the
   // label object on every observation. The sets are bounded (methods × route templates × statuses).
   const series = new Map<string, { observe(seconds: number): void }>();
@@ -53,20 +81,19 @@ export function httpMetricsMiddleware(registry: Registry): RequestHandler {
     }
     return child;
   };
-
-  return (req, res, next) => {
-    const startedAt = performance.now();
-    inFlight.inc();
-    // `close` fires exactly once, whether the response finished or the client went away.
-    res.once('close', () => {
+  return {
+    started() {
+      inFlight.inc();
+      return performance.now();
+    },
+    finished(startedAt, method, route, statusCode) {
       inFlight.dec();
       seriesOf(
-        KNOWN_METHODS.has(req.method) ? req.method : '_OTHER',
-        routeTemplate(req),
-        res.writableFinished ? String(res.statusCode) : CLIENT_CLOSED_REQUEST,
+        KNOWN_METHODS.has(method) ? method : '_OTHER',
+        route,
+        statusCode === undefined ? CLIENT_CLOSED_REQUEST : String(statusCode),
       ).observe((performance.now() - startedAt) / 1000);
-    });
-    next();
+    },
   };
 }
 

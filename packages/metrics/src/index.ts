@@ -2,6 +2,8 @@ export { createMetrics, type MetricsOptions } from './registry.js';
 export { counter, gauge, histogram, DURATION_BUCKETS_SECONDS } from './instruments.js';
 export {
   httpMetricsMiddleware,
+  httpRequestRecorder,
+  type HttpRequestRecorder,
   nameRoute,
   routeTemplate,
   UNMATCHED_ROUTE,

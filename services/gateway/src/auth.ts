@@ -67,6 +67,12 @@ export class TokenService {
    * never past its `exp`. The key is the token itself: a token differing in any byte (its
    * signature included) is verified afresh; failures are never remembered.
    */
+  /** The caller of a token verified before and still trusted, without any cryptography; else undefined. */
+  remembered(token: string): Principal | undefined {
+    const known = this.#verified.get(token);
+    return known !== undefined && this.now() < known.until ? known.principal : undefined;
+  }
+
   async verify(token: string): Promise<Principal> {
     const now = this.now();
     const known = this.#verified.get(token);

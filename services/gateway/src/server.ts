@@ -1,8 +1,8 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import helmet from 'helmet';
 import {
   closeHttpServer,
   createHealth,
@@ -12,7 +12,13 @@ import {
   type ShutdownCoordinator,
 } from '@mercato/health';
 import { createLogger, type Logger } from '@mercato/logger';
-import { counter, createMetrics, httpMetricsMiddleware, metricsHandler } from '@mercato/metrics';
+import {
+  counter,
+  createMetrics,
+  httpMetricsMiddleware,
+  httpRequestRecorder,
+  metricsHandler,
+} from '@mercato/metrics';
 import { Gauge, type Registry } from 'prom-client';
 import { storefrontDirectory } from '@mercato/storefront';
 import { buildOpenApiDocument } from './api/openapi.js';
@@ -23,9 +29,12 @@ import { createBackends, type Backends } from './backends/backends.js';
 import { CatalogCache } from './catalog/catalog-cache.js';
 import { createCatalogFeed, type CatalogFeed } from './catalog/catalog-feed.js';
 import { docsRouter } from './docs-ui.js';
-import { accessLog } from './edge/access-log.js';
+import { accessLog, accessLogWriter } from './edge/access-log.js';
+import { catalogFastLane } from './edge/catalog-fast-lane.js';
 import { correlationMiddleware } from './edge/correlation.js';
+import { FixedWindowLimiter } from './edge/limiter.js';
 import { rateLimitMiddleware } from './edge/rate-limit.js';
+import { securityHeaders, staticHeaders } from './edge/security-headers.js';
 import type { GatewayConfig } from './gateway.config.js';
 import { HttpProblem, sendProblem, toHttpProblem } from './problem.js';
 import { storefrontRouter } from './storefront.js';
@@ -56,7 +65,13 @@ export interface GatewayDependencies {
 
 /** A gateway application, not yet listening. */
 export interface Gateway {
+  /** The Express application: every route (what tests drive with supertest). */
   app: Express;
+  /**
+   * The HTTP server's request handler: the catalog fast lane, then the Express application for
+   * everything the fast lane declines. Serve this, not `app`.
+   */
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
   backends: Backends;
   health: Health;
   metrics: Registry;
@@ -114,19 +129,19 @@ export function createServer(deps: GatewayDependencies): Gateway {
   app.set('trust proxy', config.TRUST_PROXY_HOPS);
   app.set('query parser', 'simple');
 
+  const writeAccessLog = accessLogWriter(logger);
   app.use(correlationMiddleware());
-  app.use(accessLog(logger));
+  app.use(accessLog(writeAccessLog));
   if (config.REQUEST_METRICS) app.use(httpMetricsMiddleware(metrics));
   app.use(createHealthRouter(health));
   app.get('/metrics', metricsHandler(metrics));
 
   // upgrade-insecure-requests would break the docs UI on plain-HTTP development setups; TLS is
   // terminated in front of the gateway (Ingress), which sets its own policy.
-  app.use(
-    helmet({
-      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
-    }),
-  );
+  const security = securityHeaders({
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
+  app.use(staticHeaders(security));
   app.use(
     cors({
       origin: config.CORS_ORIGINS ? [...config.CORS_ORIGINS] : false,
@@ -147,10 +162,8 @@ export function createServer(deps: GatewayDependencies): Gateway {
   app.use(docsRouter());
 
   app.use(API_PREFIX, authenticate(tokens));
-  app.use(
-    API_PREFIX,
-    rateLimitMiddleware({ max: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW }),
-  );
+  const limiter = new FixedWindowLimiter(config.RATE_LIMIT_MAX, config.RATE_LIMIT_WINDOW);
+  app.use(API_PREFIX, rateLimitMiddleware(limiter));
   app.use(API_PREFIX, express.json({ limit: config.BODY_LIMIT_BYTES, strict: true }));
   const lookups = counter(
     metrics,
@@ -158,10 +171,20 @@ export function createServer(deps: GatewayDependencies): Gateway {
     'Catalog reads by cache result: hit, miss (read from the product service and stored) or bypass (cache not live).',
     ['operation', 'result'],
   );
-  mountRoutes(app, routes, {
-    cache: catalogCache,
-    onLookup: (operation, result) => lookups.inc({ operation, result }),
-  });
+  const lookupCounters = {
+    hit: new Map<string, { inc(): void }>(),
+    miss: new Map<string, { inc(): void }>(),
+    bypass: new Map<string, { inc(): void }>(),
+  };
+  const countLookup = (operation: string, result: 'hit' | 'miss' | 'bypass') => {
+    let child = lookupCounters[result].get(operation);
+    if (child === undefined) {
+      child = lookups.labels({ operation, result });
+      lookupCounters[result].set(operation, child);
+    }
+    child.inc();
+  };
+  mountRoutes(app, routes, { cache: catalogCache, onLookup: countLookup });
 
   // After the API, so API requests never touch the file system.
   const storefront = storefrontRouter(deps.storefrontDirectory ?? storefrontDirectory());
@@ -173,9 +196,39 @@ export function createServer(deps: GatewayDependencies): Gateway {
   });
   app.use(problemHandler(logger));
 
+  const fastLaneAnswers = counter(
+    metrics,
+    'gateway_catalog_fast_lane_responses_total',
+    'Catalog reads answered by the fast lane (from the cache, without entering Express).',
+    ['operation'],
+  );
+  const fastLane =
+    catalogCache &&
+    catalogFastLane({
+      cache: catalogCache,
+      tokens,
+      limiter,
+      securityHeaders: security,
+      trustProxyHops: config.TRUST_PROXY_HOPS,
+      writeAccessLog,
+      metrics: config.REQUEST_METRICS ? httpRequestRecorder(metrics) : undefined,
+      onHit: (operation) => {
+        countLookup(operation, 'hit');
+        fastLaneAnswers.inc({ operation });
+      },
+    });
+  const handler = fastLane
+    ? (req: IncomingMessage, res: ServerResponse) => {
+        if (!fastLane(req, res)) app(req, res);
+      }
+    : (req: IncomingMessage, res: ServerResponse) => {
+        app(req, res);
+      };
+
   health.markStarted();
   return {
     app,
+    handler,
     backends,
     health,
     metrics,
@@ -186,6 +239,7 @@ export function createServer(deps: GatewayDependencies): Gateway {
     start: () => catalogFeed?.start(),
     async close() {
       await catalogFeed?.stop();
+      limiter.close();
       backends.close();
     },
   };
@@ -292,7 +346,7 @@ export async function startGateway(
     exit: options.handleSignals ? (code) => process.exit(code) : () => undefined,
   });
   shutdown.register('backend clients and catalog feed', () => gateway.close());
-  const server = createHttpServer(gateway.app);
+  const server = createHttpServer(gateway.handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.HTTP_PORT, config.HOST, () => resolve());

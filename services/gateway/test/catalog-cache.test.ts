@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ProductServiceClient } from '@mercato/contracts/product';
 import { createClient, type PromiseClient } from '@mercato/grpc';
+import { createLogger } from '@mercato/logger';
+import { MemoryDestination } from '@mercato/logger/testing';
 import request from 'supertest';
 import { createServer, type Gateway } from '../src/server.js';
 import { eventually, gatewayConfig, startShop, type Shop } from './support/shop.js';
@@ -33,14 +35,16 @@ describe('the catalog cache in front of the real product service, kept fresh ove
   let products: PromiseClient<ProductServiceClient>;
   let token: string;
   let keys = 0;
+  let logs: MemoryDestination;
 
   const metric = async (series: string) =>
     sample((await request(gateway.app).get('/metrics').expect(200)).text, series);
   const hits = () =>
     metric('gateway_catalog_cache_lookups_total{operation="getProduct",result="hit"}');
   const evictions = () => metric('gateway_catalog_cache_evictions_total{scope="product"}');
+  // Through the server's handler, as deployed: the fast lane first, Express for the rest.
   const getProduct = async (id: string) => {
-    const response = await request(gateway.app).get(`/api/v1/products/${id}`).expect(200);
+    const response = await request(gateway.handler).get(`/api/v1/products/${id}`).expect(200);
     return { body: response.body as ApiProduct, etag: response.headers.etag! };
   };
   const aProduct = async (offset: number): Promise<ApiProduct> => {
@@ -61,11 +65,13 @@ describe('the catalog cache in front of the real product service, kept fresh ove
 
   beforeAll(async () => {
     shop = await startShop();
+    logs = new MemoryDestination();
     gateway = createServer({
       config: gatewayConfig(shop.env.ports, {
         KAFKA_BROKERS: shop.env.brokers,
         KAFKA_NAMESPACE: shop.env.namespace,
       }),
+      logger: createLogger({ service: 'gateway', level: 'info', destination: logs }),
     });
     gateway.start();
     products = createClient(ProductServiceClient, {
@@ -200,5 +206,125 @@ describe('the catalog cache in front of the real product service, kept fresh ove
     } finally {
       await unreachable.close();
     }
+  });
+
+  describe('the catalog fast lane', () => {
+    const fastAnswers = (operation: string) =>
+      metric(`gateway_catalog_fast_lane_responses_total{operation="${operation}"}`);
+    // Headers whose values differ between any two responses, whichever lane sends them.
+    const PER_RESPONSE = new Set(['date', 'x-request-id', 'traceparent', 'ratelimit']);
+    const comparable = (headers: Record<string, string>) =>
+      Object.fromEntries(Object.entries(headers).filter(([name]) => !PER_RESPONSE.has(name)));
+
+    it.each([
+      ['a product', async () => `/api/v1/products/${(await aProduct(3)).id}`, 'getProduct'],
+      ['the categories', async () => '/api/v1/categories', 'listCategories'],
+    ])(
+      'answers %s from the cache exactly as the Express lane does',
+      async (_what, path, operation) => {
+        const url = await path();
+        await request(gateway.app).get(url).expect(200);
+        const fastBefore = await fastAnswers(operation);
+        const fast = await request(gateway.handler).get(url).expect(200);
+        expect(await fastAnswers(operation)).toBe(fastBefore + 1);
+        const viaExpress = await request(gateway.app).get(url).expect(200);
+        expect(await fastAnswers(operation)).toBe(fastBefore + 1);
+        expect(fast.text).toBe(viaExpress.text);
+        expect(comparable(fast.headers)).toEqual(comparable(viaExpress.headers));
+        expect(fast.headers['x-request-id']).toMatch(/^[\da-f-]{36}$/);
+        expect(fast.headers.ratelimit).toMatch(/^"\d+-in-1min"; r=\d+; t=\d+$/);
+        expect(fast.headers['content-security-policy']).toContain("default-src 'self'");
+
+        const notModified = await request(gateway.handler)
+          .get(url)
+          .set('If-None-Match', fast.headers.etag!)
+          .expect(304);
+        expect(notModified.text).toBe('');
+        expect(await fastAnswers(operation)).toBe(fastBefore + 2);
+      },
+    );
+
+    it("writes the same access log line and keeps the caller's correlation", async () => {
+      const { id } = await aProduct(3);
+      await getProduct(id);
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const response = await request(gateway.handler)
+        .get(`/api/v1/products/${id}`)
+        .set('x-request-id', 'req-fast-lane-1')
+        .set('traceparent', `00-${traceId}-00f067aa0ba902b7-01`)
+        .expect(200);
+      expect(response.headers['x-request-id']).toBe('req-fast-lane-1');
+      expect(response.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[\\da-f]{16}-01$`));
+      const line = await eventually('the access log line', async () =>
+        logs.records().find((record) => record.requestId === 'req-fast-lane-1'),
+      );
+      expect(line).toMatchObject({
+        traceId,
+        msg: 'request completed',
+        req: { method: 'GET', url: `/api/v1/products/${id}`, route: '/api/v1/products/:productId' },
+        res: { statusCode: 200 },
+      });
+      const series =
+        'http_server_request_duration_seconds_count{method="GET",route="/api/v1/products/:productId",status_code="200"}';
+      expect(await metric(series)).toBeGreaterThan(0);
+    });
+
+    it('leaves to Express what it cannot answer alike: CORS, unknown tokens, query strings', async () => {
+      const { id } = await aProduct(3);
+      const url = `/api/v1/products/${id}`;
+      await getProduct(id);
+      const before = await fastAnswers('getProduct');
+      await request(gateway.handler)
+        .get(url)
+        .set('Origin', 'https://elsewhere.example')
+        .expect(200);
+      await request(gateway.handler).get(`${url}?x=1`).expect(200);
+      const fresh = await request(gateway.app)
+        .post('/api/v1/auth/token')
+        .send({ kind: 'guest' })
+        .expect(200);
+      const guest = (fresh.body as { accessToken: string }).accessToken;
+      // Not verified before: Express verifies it (and remembers it) …
+      await request(gateway.handler).get(url).set('Authorization', `Bearer ${guest}`).expect(200);
+      expect(await fastAnswers('getProduct')).toBe(before);
+      // … so the next request with it takes the fast lane; a forged one never does.
+      await request(gateway.handler).get(url).set('Authorization', `Bearer ${guest}`).expect(200);
+      expect(await fastAnswers('getProduct')).toBe(before + 1);
+      await request(gateway.handler).get(url).set('Authorization', `Bearer ${guest}x`).expect(200);
+      expect(await fastAnswers('getProduct')).toBe(before + 1);
+    });
+
+    it('shares one rate-limit budget with the Express lane, and leaves the 429 to it', async () => {
+      const limited = createServer({
+        config: gatewayConfig(shop.env.ports, {
+          KAFKA_BROKERS: shop.env.brokers,
+          KAFKA_NAMESPACE: shop.env.namespace,
+          RATE_LIMIT_MAX: '4',
+        }),
+      });
+      limited.start();
+      try {
+        await eventually('the feed to be live', async () =>
+          limited.catalogCache?.live ? true : undefined,
+        );
+        const { id } = await aProduct(3);
+        const url = `/api/v1/products/${id}`;
+        const lanes = [limited.app, limited.handler, limited.handler, limited.app, limited.handler];
+        const answers = [];
+        for (const lane of lanes) answers.push(await request(lane).get(url));
+        expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 429]);
+        expect(answers.map((answer) => answer.headers.ratelimit)).toEqual([
+          expect.stringContaining('r=3;'),
+          expect.stringContaining('r=2;'),
+          expect.stringContaining('r=1;'),
+          expect.stringContaining('r=0;'),
+          expect.stringContaining('r=0;'),
+        ]);
+        expect(answers[4]!.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(Number(answers[4]!.headers['retry-after'])).toBeGreaterThan(0);
+      } finally {
+        await limited.close();
+      }
+    });
   });
 });

@@ -2,7 +2,8 @@ import type { Express, Request, RequestHandler, Response } from 'express';
 import { runWithLogContext, type LogContext } from '@mercato/logger';
 import { type z } from 'zod';
 import { requirePrincipal, type Principal } from '../auth.js';
-import { strongEtag, type CachedResponse, type CatalogCache } from '../catalog/catalog-cache.js';
+import { strongEtag, type CatalogCache } from '../catalog/catalog-cache.js';
+import { writeCatalogResponse } from '../catalog/catalog-response.js';
 import { fieldErrorsOf, HttpProblem } from '../problem.js';
 
 /** Prefix of every versioned API route. */
@@ -110,37 +111,6 @@ export interface CatalogServing {
   onLookup?(route: string, result: 'hit' | 'miss' | 'bypass'): void;
 }
 
-// Revalidate every time (stock moves), but any cache may keep the bytes for a 304.
-const CATALOG_CACHE_CONTROL = 'public, no-cache';
-
-/** Whether an If-None-Match header matches `etag` (weak comparison, as RFC 9110 asks for GET). */
-export function ifNoneMatchMatches(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  if (header.trim() === '*') return true;
-  const opaque = etag.replace(/^W\//, '');
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === opaque);
-}
-
-function sendCatalogResponse(
-  req: Request,
-  res: Response,
-  entry: Pick<CachedResponse, 'body' | 'etag'>,
-  headers: Record<string, string> | undefined,
-): void {
-  if (headers) res.set(headers);
-  res.setHeader('ETag', entry.etag);
-  res.setHeader('Cache-Control', CATALOG_CACHE_CONTROL);
-  if (ifNoneMatchMatches(req.headers['if-none-match'], entry.etag)) {
-    res.statusCode = 304;
-    res.end();
-    return;
-  }
-  res.statusCode = 200;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', entry.body.length);
-  res.end(entry.body);
-}
-
 /** The Express handler of a route: validate, call the handler, send JSON or pass the error on. */
 function routeHandler(route: RouteDefinition, catalog: CatalogServing): RequestHandler {
   return async (req: Request, res: Response) => {
@@ -161,7 +131,7 @@ function routeHandler(route: RouteDefinition, catalog: CatalogServing): RequestH
       const hit = cache?.get(catalogKey);
       catalog.onLookup?.(route.operationId, hit ? 'hit' : cache?.live ? 'miss' : 'bypass');
       if (hit) {
-        sendCatalogResponse(req, res, hit, undefined);
+        writeCatalogResponse(req, res, hit);
         return;
       }
     }
@@ -176,7 +146,8 @@ function routeHandler(route: RouteDefinition, catalog: CatalogServing): RequestH
       const body = Buffer.from(JSON.stringify(result.body));
       const entry =
         cache && ticket ? cache.store(catalogKey, body, ticket) : { body, etag: strongEtag(body) };
-      sendCatalogResponse(req, res, entry, result.headers);
+      if (result.headers) res.set(result.headers);
+      writeCatalogResponse(req, res, entry);
       return;
     }
     res

@@ -5,7 +5,7 @@ import { GRPC_SERVICES } from '@mercato/contracts';
 import { createClient, type PromiseClient } from '@mercato/grpc';
 import type { Logger } from '@mercato/logger';
 import { counter, gauge, grpcClientMetricsInterceptor } from '@mercato/metrics';
-import { correlationClientInterceptor } from '@mercato/service-kit';
+import { correlationClientInterceptor } from '@mercato/service-kit/correlation';
 import type { Client } from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig } from '../gateway.config.js';

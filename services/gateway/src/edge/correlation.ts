@@ -7,7 +7,7 @@ import {
   runWithLogContext,
   type LogContext,
 } from '@mercato/logger';
-import { CORRELATION_METADATA } from '@mercato/service-kit';
+import { CORRELATION_METADATA } from '@mercato/service-kit/correlation';
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ifNoneMatchMatches } from './route-registry.js';
+import { ifNoneMatchMatches } from './catalog-response.js';
 
 describe('ifNoneMatchMatches', () => {
   const etag = '"abc"';
