@@ -39,7 +39,7 @@ const gateway = createServer({ config, logger, metrics, backends });
 // The catalog change feed, when gatewayEnv names KAFKA_BROKERS (the cache serves once it is live).
 gateway.start();
 
-await serveTarget(createHttpServer(gateway.app), async () => {
+await serveTarget(createHttpServer(gateway.handler), async () => {
   await gateway.close();
   await product.close();
 });
