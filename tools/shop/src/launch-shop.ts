@@ -215,6 +215,8 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
       const own: Record<string, string> =
         service === 'gateway'
           ? {
+              // The catalog cache's change feed (the products topic).
+              ...messaging,
               JWT_SECRET: jwtSecret,
               PRODUCT_SERVICE_ADDRESSES: addresses('product'),
               ORDER_SERVICE_ADDRESSES: addresses('order'),
