@@ -75,7 +75,7 @@ const ANY_ADDRESS = 'any-ip-address';
 
 const tcp = (port: number) => `TCP/${port}`;
 
-/** The network edges Mercato needs — the architecture table, D12, brokers, databases, DNS. */
+/** The network edges Mercato needs — the architecture table, D12, D30, brokers, databases, DNS. */
 function expectedEdges(workloadNames: readonly string[]): string[] {
   const edge = (from: string, to: string, port: string) => `${from} -> ${to} ${port}`;
   const grpcServices = ['product', 'order', 'payment'] as const;
@@ -87,6 +87,8 @@ function expectedEdges(workloadNames: readonly string[]): string[] {
     edge('order', 'payment', tcp(DEFAULT_PORTS.payment.grpc)),
     edge('payment', 'order', tcp(DEFAULT_PORTS.order.grpc)),
     ...grpcServices.map((service) => edge(service, 'kafka', tcp(KAFKA_PORT))),
+    // The gateway's catalog cache reads catalog changes (D30).
+    edge('gateway', 'kafka', tcp(KAFKA_PORT)),
     ...grpcServices.map((service) => edge(service, 'postgres', tcp(POSTGRES_PORT))),
     ...workloadNames.flatMap((name) => [
       edge(name, 'kube-dns', `UDP/${DNS_PORT}`),
