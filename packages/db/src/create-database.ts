@@ -1,10 +1,12 @@
-import { createPgliteDatabase } from './pglite.js';
 import { createPostgresDatabase } from './postgres.js';
 import { type Database, type DatabaseOptions } from './types.js';
 
 /**
  * Connects to PostgreSQL when `url` is given, otherwise starts embedded PGlite (in `dataDir`, or in
  * memory). Both run the same SQL and return rows of the same shape.
+ *
+ * PGlite is imported only on its branch: a service on PostgreSQL does not load its ~0.5 MB of
+ * JavaScript (and the source text V8 keeps of it) into a heap that lives as long as the process.
  */
 export async function createDatabase(options: DatabaseOptions = {}): Promise<Database> {
   if (options.url) {
@@ -15,6 +17,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
     );
     return db;
   }
+  const { createPgliteDatabase } = await import('./pglite.js');
   const db = await createPgliteDatabase(options);
   options.logger?.info(
     { kind: db.kind, dataDir: options.dataDir ?? 'in memory' },
