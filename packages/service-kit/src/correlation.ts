@@ -1,0 +1,55 @@
+// Correlation across gRPC calls, importing only grpc-js and @mercato/logger: a process that calls
+// the services (the gateway) imports it as `@mercato/service-kit/correlation` without loading
+// NestJS, kafkajs or the database drivers that the package's barrel brings.
+import { randomUUID } from 'node:crypto';
+import { InterceptingCall, type Interceptor, type Metadata } from '@grpc/grpc-js';
+import { getLogContext, parseTraceparent, traceFields } from '@mercato/logger';
+
+/** Metadata keys that carry correlation through gRPC calls (W3C trace context + request id). */
+export const CORRELATION_METADATA = {
+  requestId: 'x-request-id',
+  traceparent: 'traceparent',
+} as const;
+
+/** Reads request id and trace id from a call's metadata, creating a request id when absent. */
+export function correlationFromMetadata(metadata: Metadata | undefined): {
+  requestId: string;
+  traceId?: string;
+  spanId?: string;
+  traceparent?: string;
+} {
+  const first = (key: string) => {
+    const [value] = metadata?.get(key) ?? [];
+    return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : undefined;
+  };
+  return {
+    requestId: first(CORRELATION_METADATA.requestId) ?? randomUUID(),
+    ...traceFields(parseTraceparent(first(CORRELATION_METADATA.traceparent))),
+  };
+}
+
+/**
+ * A grpc-js client interceptor that forwards the current log context's request id and trace
+ * context to the called service, so one request can be followed across every service's logs.
+ */
+export function correlationClientInterceptor(): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        const context = getLogContext();
+        if (
+          typeof context?.requestId === 'string' &&
+          metadata.get(CORRELATION_METADATA.requestId).length === 0
+        ) {
+          metadata.set(CORRELATION_METADATA.requestId, context.requestId);
+        }
+        if (
+          typeof context?.traceparent === 'string' &&
+          metadata.get(CORRELATION_METADATA.traceparent).length === 0
+        ) {
+          metadata.set(CORRELATION_METADATA.traceparent, context.traceparent);
+        }
+        next(metadata, listener);
+      },
+    });
+}
