@@ -66,13 +66,3 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       : (destination ?? pino.destination({ dest: 1, sync: false })),
   );
 }
-
-/**
- * A child for lines whose fields the caller builds itself from values known to be safe — the
- * access log's method, path, route, status and duration — so the path-based redaction (pino's
- * `redact`, the costliest step of a line) is skipped. Field-name redaction and card-number
- * masking still apply to every line it writes.
- */
-export function fixedShapeLogger(logger: Logger): Logger {
-  return logger.child({}, { redact: [] });
-}

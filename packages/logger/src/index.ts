@@ -1,5 +1,6 @@
 export type { DestinationStream, LevelWithSilent, Logger } from 'pino';
-export { createLogger, fixedShapeLogger, type CreateLoggerOptions } from './create-logger.js';
+export { createLogger, type CreateLoggerOptions } from './create-logger.js';
+export { lineSink, type LineSink } from './line-sink.js';
 export { getLogContext, type LogContext, runWithLogContext, withContext } from './log-context.js';
 export {
   maskCardNumbers,

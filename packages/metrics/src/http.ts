@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { type Request, type RequestHandler, type Response } from 'express';
-import { type Registry } from 'prom-client';
-import { gauge, histogram } from './instruments.js';
+import { Gauge, type Registry } from 'prom-client';
+import { histogram } from './instruments.js';
 
 /** Route label of responses no Express route handled (404s, static files, middleware answers). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -56,6 +56,27 @@ export interface HttpRequestRecorder {
   finished(startedAt: number, method: string, route: string, statusCode: number | undefined): void;
 }
 
+// Requests in flight, per registry (every recorder of a registry shares the count): a plain number
+// read when the registry is scraped, instead of two gauge updates per request.
+const inFlightCounts = new WeakMap<Registry, { count: number }>();
+function inFlightOf(registry: Registry): { count: number } {
+  let inFlight = inFlightCounts.get(registry);
+  if (inFlight === undefined) {
+    const state = { count: 0 };
+    inFlight = state;
+    inFlightCounts.set(registry, state);
+    new Gauge({
+      name: 'http_server_requests_in_flight',
+      help: 'HTTP requests being handled right now.',
+      registers: [registry],
+      collect() {
+        this.set(state.count);
+      },
+    });
+  }
+  return inFlight;
+}
+
 /** The recorder of `http_server_request_duration_seconds` and `http_server_requests_in_flight`. */
 export function httpRequestRecorder(registry: Registry): HttpRequestRecorder {
   const duration = histogram(
@@ -64,11 +85,7 @@ export function httpRequestRecorder(registry: Registry): HttpRequestRecorder {
     'Duration of HTTP requests handled by this server, by route template.',
     ['method', 'route', 'status_code'],
   );
-  const inFlight = gauge(
-    registry,
-    'http_server_requests_in_flight',
-    'HTTP requests being handled right now.',
-  );
+  const inFlight = inFlightOf(registry);
   // One child per label set, looked up by a string key: prom-client would otherwise hash the
   // label object on every observation. The sets are bounded (methods × route templates × statuses).
   const series = new Map<string, { observe(seconds: number): void }>();
@@ -83,11 +100,11 @@ export function httpRequestRecorder(registry: Registry): HttpRequestRecorder {
   };
   return {
     started() {
-      inFlight.inc();
+      inFlight.count += 1;
       return performance.now();
     },
     finished(startedAt, method, route, statusCode) {
-      inFlight.dec();
+      inFlight.count -= 1;
       seriesOf(
         KNOWN_METHODS.has(method) ? method : '_OTHER',
         route,

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
-import { fixedShapeLogger, type LogContext, type Logger } from '@mercato/logger';
+import { lineSink, type LogContext, type Logger } from '@mercato/logger';
 import { routeTemplate } from '@mercato/metrics';
 
 /** One finished (or abandoned) request, as the access log records it. */
@@ -19,27 +19,27 @@ export interface AccessRecord {
 
 /**
  * Writes access log lines in pino-http's shape (`req`, `res`, `responseTime`), carrying the
- * request's correlation. The line's fields are built here from safe values only, so it skips
- * path-based redaction.
+ * request's correlation. The access log writes a line for every request, so it serializes its
+ * fixed fields itself and hands the line to the logger's destination ({@link lineSink}): none of
+ * its values can hold a secret (method, path without query, route template, status, duration,
+ * ids), and card numbers are still masked. The line is the one pino would write.
  */
 export function accessLogWriter(logger: Logger): (record: AccessRecord) => void {
-  const log = fixedShapeLogger(logger);
+  const sink = lineSink(logger);
   return ({ context, method, path, route, statusCode, startedAt }) => {
     const status = statusCode ?? 499;
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    log[level](
-      {
-        // The request's correlation, as a child logger would bind it (a child per request
-        // costs more than the line).
-        requestId: context?.requestId,
-        traceId: context?.traceId,
-        spanId: context?.spanId,
-        req: { method, url: path, route },
-        res: { statusCode: status },
-        responseTime: Math.round(performance.now() - startedAt),
-      },
-      statusCode === undefined ? 'request aborted' : 'request completed',
-    );
+    if (!sink.enabled(level)) return;
+    // The request's correlation, as a child logger would bind it.
+    let fields = '';
+    if (context?.requestId !== undefined)
+      fields += `"requestId":${JSON.stringify(context.requestId)},`;
+    if (context?.traceId !== undefined) fields += `"traceId":${JSON.stringify(context.traceId)},`;
+    if (context?.spanId !== undefined) fields += `"spanId":${JSON.stringify(context.spanId)},`;
+    fields +=
+      `"req":{"method":${JSON.stringify(method)},"url":${JSON.stringify(path)},"route":${JSON.stringify(route)}},` +
+      `"res":{"statusCode":${status}},"responseTime":${Math.round(performance.now() - startedAt)}`;
+    sink.write(level, fields, statusCode === undefined ? 'request aborted' : 'request completed');
   };
 }
 
