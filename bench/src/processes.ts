@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childEnvironment } from '@mercato/config';
+import { SHOP_SERVICES, serviceNodeOptions, type ShopService } from '@mercato/shop';
 import type { TargetReady } from './targets/target-process.js';
 
 const STDERR_TAIL = 4_000;
@@ -106,7 +107,21 @@ export function serviceMain(packageName: string): string {
   return fileURLToPath(new URL('./main.js', import.meta.resolve(packageName)));
 }
 
-/** Starts a service's main.js with extra environment variables and waits until `readyUrl` answers 200. */
+/**
+ * The Node.js flags the service's image runs it with (its Dockerfile's NODE_OPTIONS, as the shop
+ * passes them), for a package named `@mercato/<service>-service`; none for any other package.
+ */
+export function imageNodeFlags(packageName: string): string[] {
+  const service = /^@mercato\/(.+)-service$/.exec(packageName)?.[1];
+  return SHOP_SERVICES.includes(service as ShopService)
+    ? serviceNodeOptions(service as ShopService)
+    : [];
+}
+
+/**
+ * Starts a service's main.js with extra environment variables and waits until `readyUrl` answers
+ * 200. It runs with its image's Node.js flags (heap sizes), then `nodeFlags`.
+ */
 export async function startService(
   name: string,
   packageName: string,
@@ -115,7 +130,8 @@ export async function startService(
   timeoutMs = 90_000,
   nodeFlags: readonly string[] = [],
 ): Promise<BenchProcess> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeFlags, serviceMain(packageName)], {
+  const flags = [...NODE_FLAGS, ...imageNodeFlags(packageName), ...nodeFlags];
+  const child = spawn(process.execPath, [...flags, serviceMain(packageName)], {
     env: childEnvironment(env),
     // Logs go to /dev/null: serialising them is the service's cost, storing them is not.
     stdio: ['ignore', 'ignore', 'pipe'],
