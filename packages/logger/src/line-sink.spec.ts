@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { createLogger } from './create-logger.js';
 import { lineSink } from './line-sink.js';
@@ -7,7 +9,7 @@ const fields = { requestId: 'req-1', req: { method: 'GET', url: '/a' }, res: { s
 const serialized = JSON.stringify(fields).slice(1, -1);
 
 describe('lineSink', () => {
-  it('writes the line the logger itself would write, key for key, in the same order', () => {
+  it('writes the line the logger itself would write, key for key, in the same order', async () => {
     const viaLogger = new MemoryDestination();
     const viaSink = new MemoryDestination();
     createLogger({ service: 'gateway', destination: viaLogger })
@@ -16,6 +18,7 @@ describe('lineSink', () => {
     lineSink(
       createLogger({ service: 'gateway', destination: viaSink }).child({ component: 'edge' }),
     ).write('info', serialized, 'request completed');
+    await nextTurn();
     const [expected] = viaLogger.records();
     const [written] = viaSink.records();
     expect(Object.keys(written!)).toEqual(Object.keys(expected!));
@@ -23,23 +26,51 @@ describe('lineSink', () => {
     expect(written!.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
-  it('honours the logger level', () => {
+  it('honours the logger level', async () => {
     const destination = new MemoryDestination();
     const sink = lineSink(createLogger({ service: 's', level: 'warn', destination }));
     expect(sink.enabled('info')).toBe(false);
     sink.write('info', serialized, 'quiet');
     sink.write('warn', serialized, 'heard');
+    await nextTurn();
     expect(destination.records().map((record) => record.msg)).toEqual(['heard']);
   });
 
-  it('still masks a card number, wherever it is', () => {
+  it('masks card numbers in the strings it is given', async () => {
     const destination = new MemoryDestination();
-    lineSink(createLogger({ service: 's', destination })).write(
+    const sink = lineSink(createLogger({ service: 's', destination }));
+    sink.write(
       'info',
-      '"req":{"url":"/pay/4111 1111 1111 1111"}',
+      `"req":{"url":${sink.text('/pay/4111 1111 1111 1111')}}`,
       'request completed',
     );
+    await nextTurn();
     expect(destination.text).not.toContain('4111 1111 1111 1111');
     expect(destination.records()[0]).toMatchObject({ req: { url: '/pay/[REDACTED]' } });
+  });
+
+  it("hands a turn's lines over at the end of the turn, in order", async () => {
+    const destination = new MemoryDestination();
+    const sink = lineSink(createLogger({ service: 's', destination }));
+    for (let line = 0; line < 5; line++) sink.write('info', `"n":${line}`, 'line');
+    expect(destination.text).toBe('');
+    await nextTurn();
+    expect(destination.records().map((record) => record.n)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('loses no line when the process exits in the same turn', () => {
+    const dist = new URL('../dist/index.js', import.meta.url).href;
+    const script = `const { createLogger, lineSink } = await import(${JSON.stringify(dist)});
+      const sink = lineSink(createLogger({ service: 'exit-test' }));
+      for (let n = 0; n < 3; n++) sink.write('info', '"n":' + n, 'before exit');
+      process.exit(0);`;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    const lines = output
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { n: number });
+    expect(lines.map((line) => line.n)).toEqual([0, 1, 2]);
   });
 });

@@ -1,5 +1,5 @@
 import { type Level, type Logger, pino } from 'pino';
-import { maskCardNumbersInJson } from './redaction.js';
+import { maskCardNumbers } from './redaction.js';
 
 /** Writes fixed-shape lines straight to a logger's destination. */
 export interface LineSink {
@@ -7,31 +7,71 @@ export interface LineSink {
   enabled(level: Level): boolean;
   /**
    * Writes `{"level":…,"time":…,<the logger's bindings>,<fields>,"msg":…}` — the line pino would
-   * write for these fields. `fields` is a JSON object's members, already serialized, without
-   * braces (`"requestId":"r1","res":{"statusCode":200}`); the caller builds it from values it
-   * knows to be safe. Card numbers are still masked, as on every line.
+   * write for these fields. `fields` is a JSON object's members, without braces
+   * (`"requestId":"r1","res":{"statusCode":200}`), built by the caller from numbers and from
+   * strings passed through {@link LineSink.text}.
    */
   write(level: Level, fields: string, msg: string): void;
+  /** A string as a JSON string literal, with card numbers masked as on every line. */
+  text(value: string): string;
 }
+
+interface Destination {
+  write(chunk: string): unknown;
+}
+
+// The current time as pino's isoTime prints it, formatted once per millisecond rather than per
+// line (under load several lines share a millisecond).
+let lastMs = -1;
+let lastIso = '';
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
+// Lines not yet handed to their destination, per destination. They are handed over once per
+// turn of the event loop (one write instead of one per line), and at the latest when the
+// process exits — before pino's own exit hook flushes the destination synchronously.
+const pending = new Map<Destination, string[]>();
+let scheduled = false;
+function handOver(): void {
+  scheduled = false;
+  for (const [destination, lines] of pending) destination.write(lines.join(''));
+  pending.clear();
+}
+process.prependListener('exit', handOver);
 
 /**
  * A sink for the lines a process writes for nearly every request (the access log): it skips
- * pino's general machinery — the field-name redaction walk, the path redaction, the mixin — whose
- * cost per line is several times the line's own, and only for fields whose shape the caller fixes.
- * Everything else keeps logging through the logger itself.
+ * pino's general machinery — the field-name redaction walk, path redaction, the mixin — whose cost
+ * per line is several times the line's own, for fields whose shape the caller fixes, and hands
+ * lines to the destination in batches. Everything else keeps logging through the logger itself.
  */
 export function lineSink(logger: Logger): LineSink {
-  const stream = (logger as unknown as Record<symbol, { write(line: string): void }>)[
-    pino.symbols.streamSym
-  ];
-  const bindings = (logger as unknown as Record<symbol, string>)[pino.symbols.chindingsSym] ?? '';
-  if (!stream) throw new Error('lineSink: this logger has no destination stream');
+  const symbols = logger as unknown as Record<symbol, unknown>;
+  const destination = symbols[pino.symbols.streamSym] as Destination | undefined;
+  const bindings = (symbols[pino.symbols.chindingsSym] as string | undefined) ?? '';
+  if (!destination) throw new Error('lineSink: this logger has no destination stream');
   return {
     enabled: (level) => logger.isLevelEnabled(level),
+    text: (value) => JSON.stringify(maskCardNumbers(value)),
     write(level, fields, msg) {
       if (!logger.isLevelEnabled(level)) return;
-      const line = `{"level":"${level}","time":"${new Date().toISOString()}"${bindings},${fields},"msg":${JSON.stringify(msg)}}\n`;
-      stream.write(maskCardNumbersInJson(line));
+      const line = `{"level":"${level}","time":"${isoNow()}"${bindings},${fields},"msg":${JSON.stringify(msg)}}\n`;
+      let lines = pending.get(destination);
+      if (lines === undefined) {
+        lines = [];
+        pending.set(destination, lines);
+      }
+      lines.push(line);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(handOver);
+      }
     },
   };
 }
