@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { type Request, type RequestHandler, type Response } from 'express';
 import { Gauge, type Registry } from 'prom-client';
-import { histogram } from './instruments.js';
+import { FastHistogram } from './fast-histogram.js';
+import { DURATION_BUCKETS_SECONDS } from './instruments.js';
 
 /** Route label of responses no Express route handled (404s, static files, middleware answers). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -56,6 +57,24 @@ export interface HttpRequestRecorder {
   finished(startedAt: number, method: string, route: string, statusCode: number | undefined): void;
 }
 
+// The duration histogram of a registry, shared by its recorders (an observation per request, so
+// the cheap histogram: see FastHistogram).
+const durations = new WeakMap<Registry, FastHistogram<'method' | 'route' | 'status_code'>>();
+function durationOf(registry: Registry): FastHistogram<'method' | 'route' | 'status_code'> {
+  let duration = durations.get(registry);
+  if (duration === undefined) {
+    duration = new FastHistogram(
+      'http_server_request_duration_seconds',
+      'Duration of HTTP requests handled by this server, by route template.',
+      ['method', 'route', 'status_code'],
+      DURATION_BUCKETS_SECONDS,
+      registry,
+    );
+    durations.set(registry, duration);
+  }
+  return duration;
+}
+
 // Requests in flight, per registry (every recorder of a registry shares the count): a plain number
 // read when the registry is scraped, instead of two gauge updates per request.
 const inFlightCounts = new WeakMap<Registry, { count: number }>();
@@ -79,21 +98,15 @@ function inFlightOf(registry: Registry): { count: number } {
 
 /** The recorder of `http_server_request_duration_seconds` and `http_server_requests_in_flight`. */
 export function httpRequestRecorder(registry: Registry): HttpRequestRecorder {
-  const duration = histogram(
-    registry,
-    'http_server_request_duration_seconds',
-    'Duration of HTTP requests handled by this server, by route template.',
-    ['method', 'route', 'status_code'],
-  );
+  const duration = durationOf(registry);
   const inFlight = inFlightOf(registry);
-  // One child per label set, looked up by a string key: prom-client would otherwise hash the
-  // label object on every observation. The sets are bounded (methods × route templates × statuses).
+  // Series looked up by a string key; the sets are bounded (methods × route templates × statuses).
   const series = new Map<string, { observe(seconds: number): void }>();
   const seriesOf = (method: string, route: string, statusCode: string) => {
     const key = `${method} ${statusCode} ${route}`;
     let child = series.get(key);
     if (child === undefined) {
-      child = duration.labels({ method, route, status_code: statusCode });
+      child = duration.series(key, { method, route, status_code: statusCode });
       series.set(key, child);
     }
     return child;

@@ -22,3 +22,4 @@ export {
   type ConsumerLagPosition,
 } from './kafka.js';
 export { metricsHandler } from './handler.js';
+export { FastHistogram } from './fast-histogram.js';
