@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { createLogger } from './create-logger.js';
 import { lineSink } from './line-sink.js';
@@ -18,7 +18,7 @@ describe('lineSink', () => {
     lineSink(
       createLogger({ service: 'gateway', destination: viaSink }).child({ component: 'edge' }),
     ).write('info', serialized, 'request completed');
-    await nextTurn();
+    await sleep(150);
     const [expected] = viaLogger.records();
     const [written] = viaSink.records();
     expect(Object.keys(written!)).toEqual(Object.keys(expected!));
@@ -32,7 +32,7 @@ describe('lineSink', () => {
     expect(sink.enabled('info')).toBe(false);
     sink.write('info', serialized, 'quiet');
     sink.write('warn', serialized, 'heard');
-    await nextTurn();
+    sink.flush();
     expect(destination.records().map((record) => record.msg)).toEqual(['heard']);
   });
 
@@ -44,18 +44,29 @@ describe('lineSink', () => {
       `"req":{"url":${sink.text('/pay/4111 1111 1111 1111')}}`,
       'request completed',
     );
-    await nextTurn();
+    sink.flush();
     expect(destination.text).not.toContain('4111 1111 1111 1111');
     expect(destination.records()[0]).toMatchObject({ req: { url: '/pay/[REDACTED]' } });
   });
 
-  it("hands a turn's lines over at the end of the turn, in order", async () => {
+  it('hands lines over together, in order, within 100 ms', async () => {
     const destination = new MemoryDestination();
     const sink = lineSink(createLogger({ service: 's', destination }));
     for (let line = 0; line < 5; line++) sink.write('info', `"n":${line}`, 'line');
     expect(destination.text).toBe('');
-    await nextTurn();
+    await sleep(150);
     expect(destination.records().map((record) => record.n)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('hands lines over at once when 64 KiB are waiting', () => {
+    const destination = new MemoryDestination();
+    const sink = lineSink(createLogger({ service: 's', destination }));
+    const filler = sink.text('x'.repeat(1_000));
+    for (let line = 0; line < 70; line++)
+      sink.write('info', `"n":${line},"filler":${filler}`, 'line');
+    expect(destination.records().length).toBeGreaterThanOrEqual(60);
+    sink.flush();
+    expect(destination.records()).toHaveLength(70);
   });
 
   it('loses no line when the process exits in the same turn', () => {

@@ -14,6 +14,8 @@ export interface LineSink {
   write(level: Level, fields: string, msg: string): void;
   /** A string as a JSON string literal, with card numbers masked as on every line. */
   text(value: string): string;
+  /** Hands every waiting line (of every sink) to its destination now. */
+  flush(): void;
 }
 
 interface Destination {
@@ -33,13 +35,20 @@ function isoNow(): string {
   return lastIso;
 }
 
-// Lines not yet handed to their destination, per destination. They are handed over once per
-// turn of the event loop (one write instead of one per line), and at the latest when the
-// process exits — before pino's own exit hook flushes the destination synchronously.
+// Lines not yet handed to their destination, per destination. They are handed over together —
+// every FLUSH_INTERVAL_MS, as soon as FLUSH_BYTES are waiting, and when the process exits (before
+// pino's own exit hook flushes the destination synchronously) — so that a busy server makes a few
+// writes a second instead of one per request: each write is a trip through libuv's thread pool,
+// and per request that cost more than building the line (bench/README.md, "Where the time goes").
+const FLUSH_INTERVAL_MS = 100;
+const FLUSH_BYTES = 64 * 1024;
 const pending = new Map<Destination, string[]>();
-let scheduled = false;
+let pendingBytes = 0;
+let timer: NodeJS.Timeout | undefined;
 function handOver(): void {
-  scheduled = false;
+  clearTimeout(timer);
+  timer = undefined;
+  pendingBytes = 0;
   for (const [destination, lines] of pending) destination.write(lines.join(''));
   pending.clear();
 }
@@ -49,7 +58,7 @@ process.prependListener('exit', handOver);
  * A sink for the lines a process writes for nearly every request (the access log): it skips
  * pino's general machinery — the field-name redaction walk, path redaction, the mixin — whose cost
  * per line is several times the line's own, for fields whose shape the caller fixes, and hands
- * lines to the destination in batches. Everything else keeps logging through the logger itself.
+ * lines to the destination in batches (within 100 ms). Everything else keeps logging through the logger itself.
  */
 export function lineSink(logger: Logger): LineSink {
   const symbols = logger as unknown as Record<symbol, unknown>;
@@ -68,10 +77,14 @@ export function lineSink(logger: Logger): LineSink {
         pending.set(destination, lines);
       }
       lines.push(line);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(handOver);
+      pendingBytes += line.length;
+      if (pendingBytes >= FLUSH_BYTES) handOver();
+      else if (timer === undefined) {
+        timer = setTimeout(handOver, FLUSH_INTERVAL_MS);
+        // A process with nothing else to do may exit; the exit hook writes what waits.
+        timer.unref();
       }
     },
+    flush: handOver,
   };
 }

@@ -1,7 +1,6 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from '@jest/globals';
-import { createLogger } from '@mercato/logger';
+import { createLogger, lineSink } from '@mercato/logger';
 import { MemoryDestination } from '@mercato/logger/testing';
 import { accessLogWriter } from './access-log.js';
 
@@ -13,9 +12,10 @@ const context = {
 
 async function linesOf(records: Parameters<ReturnType<typeof accessLogWriter>>[0][]) {
   const destination = new MemoryDestination();
-  const write = accessLogWriter(createLogger({ service: 'gateway', destination }));
+  const logger = createLogger({ service: 'gateway', destination });
+  const write = accessLogWriter(logger);
   for (const record of records) write(record);
-  await nextTurn();
+  lineSink(logger).flush();
   return destination.records();
 }
 
