@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { ReservationStatus } from '@mercato/contracts/product';
 import { fieldViolationsOf } from '@mercato/grpc';
 import { eventually } from '@mercato/harness';
@@ -9,20 +9,11 @@ import { ProductEventReader, publishOrderEvent } from './support/product-events.
 import {
   addProduct,
   BACKENDS,
+  failure,
   startProductUnderTest,
   stockOf,
   type ProductUnderTest,
 } from './support/product-under-test.js';
-
-/** The error a call failed with (fails the test if the call succeeded). */
-async function failure(call: Promise<unknown>): Promise<ServiceError> {
-  return call.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (error: ServiceError) => error,
-  );
-}
 
 const eur = (amountMinor: number) => ({ amountMinor, currency: 'EUR' });
 

@@ -6,20 +6,11 @@ import { SEED_CATALOG } from '../src/catalog/seed-catalog.js';
 import {
   addProduct,
   BACKENDS,
+  failure,
   startProductUnderTest,
   stockOf,
   type ProductUnderTest,
 } from './support/product-under-test.js';
-
-/** The error a call failed with (fails the test if the call succeeded). */
-async function failure(call: Promise<unknown>): Promise<ServiceError> {
-  return call.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (error: ServiceError) => error,
-  );
-}
 
 describe.each(BACKENDS)('product service on %s', (backend) => {
   let product: ProductUnderTest;

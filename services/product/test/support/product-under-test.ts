@@ -1,5 +1,6 @@
 export { addProduct, stockOf } from '../../src/testing.js';
 import { randomUUID } from 'node:crypto';
+import type { ServiceError } from '@grpc/grpc-js';
 import { ProductServiceClient } from '@mercato/contracts/product';
 import type { Database } from '@mercato/db';
 import { createClient, type PromiseClient } from '@mercato/grpc';
@@ -68,4 +69,14 @@ function requiredDatabaseUrl(): string {
   if (!databaseUrl)
     throw new Error('TEST_DATABASE_URL is not set: the jest globalSetup starts PostgreSQL');
   return databaseUrl;
+}
+
+/** The error a call failed with (fails the test if the call succeeded). */
+export async function failure(call: Promise<unknown>): Promise<ServiceError> {
+  return call.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (error: ServiceError) => error,
+  );
 }
