@@ -15,7 +15,7 @@ describe('eventually', () => {
     expect({ value, attempts }).toEqual({ value: 'ready', attempts: 3 });
   });
 
-  it('rethrows the last error once time is up', async () => {
+  it('rethrows the last error once time is up, after one attempt for a zero timeout', async () => {
     let attempts = 0;
     await expect(
       eventually(
@@ -25,6 +25,6 @@ describe('eventually', () => {
         },
         { timeoutMs: 0, intervalMs: 1 },
       ),
-    ).rejects.toThrow(/^still wrong after [12]$/);
+    ).rejects.toThrow(/^still wrong after 1$/);
   });
 });

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long `eventually` keeps trying, and how often. */
 export interface EventuallyOptions {
-  /** Give up after this long and rethrow the last error (default 30 s). */
+  /** Give up after this long and rethrow the last error (default 30 s; 0: one attempt). */
   readonly timeoutMs?: number;
   /** Pause between attempts (default 50 ms). */
   readonly intervalMs?: number;
@@ -23,7 +23,9 @@ export async function eventually<T>(
     try {
       return await check();
     } catch (error) {
-      if (Date.now() > deadline) throw error;
+      // At or past the deadline, not only past it: Date.now() has millisecond steps and the
+      // timers' clock is another one, so `>` let a zero timeout try again within the same tick.
+      if (Date.now() >= deadline) throw error;
       await sleep(options.intervalMs ?? 50);
     }
   }
