@@ -74,12 +74,9 @@ export class TokenService {
   }
 
   async verify(token: string): Promise<Principal> {
+    const known = this.remembered(token);
+    if (known !== undefined) return known;
     const now = this.now();
-    const known = this.#verified.get(token);
-    if (known !== undefined) {
-      if (now < known.until) return known.principal;
-      this.#verified.delete(token);
-    }
     const { principal, expiresAt } = await this.#verifyToken(token, now);
     this.#verified.set(token, { principal, until: Math.min(expiresAt, now + VERIFIED_TTL_MS) });
     if (this.#verified.size > VERIFIED_MAX_ENTRIES) {

@@ -45,7 +45,7 @@ export { CircuitBreaker, CircuitOpenError, type CircuitState } from './backends/
 export { API_PREFIX, type RouteDefinition } from './api/route-registry.js';
 export { createBackends, Backend, type BackendName, type Backends } from './backends/backends.js';
 export { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from './problem.js';
-export { CatalogCache, strongEtag, type CachedResponse } from './catalog/catalog-cache.js';
+export { CatalogCache } from './catalog/catalog-cache.js';
 
 /** Service name in logs and metrics. */
 export const SERVICE_NAME = 'gateway';
@@ -171,19 +171,8 @@ export function createServer(deps: GatewayDependencies): Gateway {
     'Catalog reads by cache result: hit, miss (read from the product service and stored) or bypass (cache not live).',
     ['operation', 'result'],
   );
-  const lookupCounters = {
-    hit: new Map<string, { inc(): void }>(),
-    miss: new Map<string, { inc(): void }>(),
-    bypass: new Map<string, { inc(): void }>(),
-  };
-  const countLookup = (operation: string, result: 'hit' | 'miss' | 'bypass') => {
-    let child = lookupCounters[result].get(operation);
-    if (child === undefined) {
-      child = lookups.labels({ operation, result });
-      lookupCounters[result].set(operation, child);
-    }
-    child.inc();
-  };
+  const countLookup = (operation: string, result: 'hit' | 'miss' | 'bypass') =>
+    lookups.inc({ operation, result });
   mountRoutes(app, routes, { cache: catalogCache, onLookup: countLookup });
 
   // After the API, so API requests never touch the file system.
