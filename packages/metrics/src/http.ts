@@ -57,49 +57,34 @@ export interface HttpRequestRecorder {
   finished(startedAt: number, method: string, route: string, statusCode: number | undefined): void;
 }
 
-// The duration histogram of a registry, shared by its recorders (an observation per request, so
-// the cheap histogram: see FastHistogram).
-const durations = new WeakMap<Registry, FastHistogram<'method' | 'route' | 'status_code'>>();
-function durationOf(registry: Registry): FastHistogram<'method' | 'route' | 'status_code'> {
-  let duration = durations.get(registry);
-  if (duration === undefined) {
-    duration = new FastHistogram(
-      'http_server_request_duration_seconds',
-      'Duration of HTTP requests handled by this server, by route template.',
-      ['method', 'route', 'status_code'],
-      DURATION_BUCKETS_SECONDS,
-      registry,
-    );
-    durations.set(registry, duration);
-  }
-  return duration;
-}
+// One recorder per registry, shared by every caller (the Express middleware, the gateway's fast
+// lane): one duration histogram, one in-flight count, one cache of series.
+const recorders = new WeakMap<Registry, HttpRequestRecorder>();
 
-// Requests in flight, per registry (every recorder of a registry shares the count): a plain number
-// read when the registry is scraped, instead of two gauge updates per request.
-const inFlightCounts = new WeakMap<Registry, { count: number }>();
-function inFlightOf(registry: Registry): { count: number } {
-  let inFlight = inFlightCounts.get(registry);
-  if (inFlight === undefined) {
-    const state = { count: 0 };
-    inFlight = state;
-    inFlightCounts.set(registry, state);
-    new Gauge({
-      name: 'http_server_requests_in_flight',
-      help: 'HTTP requests being handled right now.',
-      registers: [registry],
-      collect() {
-        this.set(state.count);
-      },
-    });
-  }
-  return inFlight;
-}
-
-/** The recorder of `http_server_request_duration_seconds` and `http_server_requests_in_flight`. */
+/**
+ * The recorder of `http_server_request_duration_seconds` (a {@link FastHistogram}: an observation
+ * per request) and `http_server_requests_in_flight` (a plain number read at scrape time instead
+ * of two gauge updates per request) of a registry.
+ */
 export function httpRequestRecorder(registry: Registry): HttpRequestRecorder {
-  const duration = durationOf(registry);
-  const inFlight = inFlightOf(registry);
+  const existing = recorders.get(registry);
+  if (existing) return existing;
+  const duration = new FastHistogram(
+    'http_server_request_duration_seconds',
+    'Duration of HTTP requests handled by this server, by route template.',
+    ['method', 'route', 'status_code'],
+    DURATION_BUCKETS_SECONDS,
+    registry,
+  );
+  let inFlight = 0;
+  new Gauge({
+    name: 'http_server_requests_in_flight',
+    help: 'HTTP requests being handled right now.',
+    registers: [registry],
+    collect() {
+      this.set(inFlight);
+    },
+  });
   // Series looked up by a string key; the sets are bounded (methods × route templates × statuses).
   const series = new Map<string, { observe(seconds: number): void }>();
   const seriesOf = (method: string, route: string, statusCode: string) => {
@@ -111,13 +96,13 @@ export function httpRequestRecorder(registry: Registry): HttpRequestRecorder {
     }
     return child;
   };
-  return {
+  const recorder: HttpRequestRecorder = {
     started() {
-      inFlight.count += 1;
+      inFlight += 1;
       return performance.now();
     },
     finished(startedAt, method, route, statusCode) {
-      inFlight.count -= 1;
+      inFlight -= 1;
       seriesOf(
         KNOWN_METHODS.has(method) ? method : '_OTHER',
         route,
@@ -125,6 +110,8 @@ export function httpRequestRecorder(registry: Registry): HttpRequestRecorder {
       ).observe((performance.now() - startedAt) / 1000);
     },
   };
+  recorders.set(registry, recorder);
+  return recorder;
 }
 
 const ROUTE_NAME = Symbol('mercato.routeName');
