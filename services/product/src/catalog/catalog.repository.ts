@@ -27,7 +27,8 @@ export interface ProductQuery {
   offset: number;
 }
 
-interface ProductRow {
+/** A row of {@link SELECT_PRODUCT}. */
+export interface ProductRow {
   id: string;
   sku: string;
   name: string;
@@ -39,12 +40,14 @@ interface ProductRow {
   stock_available: string | number;
 }
 
-const SELECT_PRODUCT = `
+/** Every column of a product and its available stock; callers add WHERE, ORDER and locks. */
+export const SELECT_PRODUCT = `
   SELECT p.id, p.sku, p.name, p.description, p.category, p.price_minor, p.currency, p.image_url,
          COALESCE(s.on_hand - s.reserved, 0) AS stock_available
     FROM products p LEFT JOIN stock s ON s.product_id = p.id`;
 
-const toRecord = (row: ProductRow): ProductRecord => ({
+/** A {@link SELECT_PRODUCT} row as the catalog's record. */
+export const toRecord = (row: ProductRow): ProductRecord => ({
   id: row.id,
   sku: row.sku,
   name: row.name,

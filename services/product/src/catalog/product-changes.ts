@@ -2,16 +2,10 @@ import { createEvent, type EventData } from '@mercato/contracts';
 import type { Queryable } from '@mercato/db';
 import { appendToOutbox } from '@mercato/messaging';
 import { SERVICE_NAME } from '../product.constants.js';
+import { SELECT_PRODUCT, toRecord, type ProductRow } from './catalog.repository.js';
 
 /** What changed about a product: its price, its available stock (on hand − reserved), or both. */
 export type ProductChange = EventData<'product.changed.v1'>['changed'][number];
-
-interface ChangedProductRow {
-  id: string;
-  price_minor: string | number;
-  currency: string;
-  stock_available: string | number;
-}
 
 /**
  * Writes one `product.changed.v1` per product into the outbox, inside the caller's transaction and
@@ -33,22 +27,18 @@ export async function recordProductChanges(
 ): Promise<void> {
   const ids = [...new Set(productIds)].sort();
   if (ids.length === 0) return;
-  const { rows } = await tx.query<ChangedProductRow>(
-    `SELECT p.id, p.price_minor, p.currency, COALESCE(s.on_hand - s.reserved, 0) AS stock_available
-       FROM products p LEFT JOIN stock s ON s.product_id = p.id
-      WHERE p.id = ANY($1::text[])
-      ORDER BY p.id
-        FOR SHARE OF p`,
+  const { rows } = await tx.query<ProductRow>(
+    `${SELECT_PRODUCT} WHERE p.id = ANY($1::text[]) ORDER BY p.id FOR SHARE OF p`,
     [ids],
   );
-  for (const row of rows) {
+  for (const product of rows.map(toRecord)) {
     await appendToOutbox(
       tx,
       createEvent('product.changed.v1', SERVICE_NAME, {
-        productId: row.id,
+        productId: product.id,
         changed: [...changed],
-        price: { amountMinor: Number(row.price_minor), currency: row.currency },
-        stockAvailable: Number(row.stock_available),
+        price: { amountMinor: product.priceMinor, currency: product.currency },
+        stockAvailable: product.stockAvailable,
       }),
     );
   }
