@@ -58,15 +58,33 @@ describe('lineSink', () => {
     expect(destination.records().map((record) => record.n)).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it('hands lines over at once when 64 KiB are waiting', () => {
+  it('hands lines over at once when the next would not fit in 64 KiB', () => {
     const destination = new MemoryDestination();
     const sink = lineSink(createLogger({ service: 's', destination }));
     const filler = sink.text('x'.repeat(1_000));
-    for (let line = 0; line < 70; line++)
-      sink.write('info', `"n":${line},"filler":${filler}`, 'line');
-    expect(destination.records().length).toBeGreaterThanOrEqual(60);
+    sink.write('info', `"n":0,"filler":${filler}`, 'line');
     sink.flush();
-    expect(destination.records()).toHaveLength(70);
+    const lineBytes = Buffer.byteLength(destination.text);
+    for (let line = 1; line < 70; line++)
+      sink.write('info', `"n":${line},"filler":${filler}`, 'line');
+    // One line, then as many of the same size as fit in 64 KiB, handed over without waiting.
+    expect(destination.records()).toHaveLength(1 + Math.floor((64 * 1024) / lineBytes));
+    sink.flush();
+    expect(destination.records().map((record) => record.n)).toEqual([...Array(70).keys()]);
+  });
+
+  it('keeps text beyond ASCII intact, and a line longer than 64 KiB whole and in order', () => {
+    const destination = new MemoryDestination();
+    const sink = lineSink(createLogger({ service: 's', destination }));
+    sink.write('info', `"name":${sink.text('Crème brûlée — 東京 🍮')}`, 'short');
+    sink.write('info', `"name":${sink.text('é'.repeat(40_000))}`, 'long');
+    sink.write('info', `"name":${sink.text('after')}`, 'short');
+    sink.flush();
+    expect(destination.records().map((record) => record.name)).toEqual([
+      'Crème brûlée — 東京 🍮',
+      'é'.repeat(40_000),
+      'after',
+    ]);
   });
 
   it('loses no line when the process exits in the same turn', () => {
