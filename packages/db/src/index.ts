@@ -25,6 +25,7 @@ export type {
   DatabaseLogger,
   DatabaseOptions,
   IsolationLevel,
+  Listening,
   Queryable,
   QueryResult,
   TransactionOptions,

@@ -2,10 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
 import { InProcessLocks, advisoryLockKey } from './advisory-lock.js';
-import { Sql, setTransactionSql } from './sql.js';
+import { Sql, listenSql, setTransactionSql } from './sql.js';
 import { pgliteTypeParsers } from './type-parsers.js';
 import {
   type AdvisoryLock,
+  type Listening,
   type AdvisoryLockKey,
   type Database,
   type DatabaseLogger,
@@ -44,6 +45,7 @@ class PgliteDatabase implements Database {
   readonly #logger: DatabaseLogger | undefined;
   readonly #locks = new InProcessLocks();
   readonly #heldLocks = new Set<AbortController>();
+  readonly #listenings = new Set<AbortController>();
   /** Marks code running inside one of this database's transactions, to refuse work that would deadlock. */
   readonly #transactionScope = new AsyncLocalStorage<{ open: boolean }>();
 
@@ -136,6 +138,25 @@ class PgliteDatabase implements Database {
     }
   }
 
+  async listen(channel: string, onNotification: () => void): Promise<Listening> {
+    // PGlite has one session, which receives its own notifications once it listens.
+    const unlisten = await this.#pglite.listen(listenSql(channel).slice('LISTEN '.length), () =>
+      onNotification(),
+    );
+    const listening = new AbortController();
+    this.#listenings.add(listening);
+    let closed: Promise<void> | undefined;
+    return {
+      signal: listening.signal,
+      close: () =>
+        (closed ??= (async () => {
+          this.#listenings.delete(listening);
+          listening.abort(new Error('Stopped listening'));
+          if (!this.#pglite.closed) await unlisten().catch(() => undefined);
+        })()),
+    };
+  }
+
   async ping(): Promise<void> {
     await this.query(Sql.ping);
   }
@@ -144,6 +165,8 @@ class PgliteDatabase implements Database {
     if (this.#pglite.closed) return;
     for (const held of this.#heldLocks) held.abort(new Error('Database closed'));
     this.#heldLocks.clear();
+    for (const listening of this.#listenings) listening.abort(new Error('Database closed'));
+    this.#listenings.clear();
     await this.#pglite.close();
   }
 

@@ -1,10 +1,11 @@
 import pg from 'pg';
 import { advisoryLockKey } from './advisory-lock.js';
 import { TransactionRolledBackError } from './errors.js';
-import { Sql, setTransactionSql } from './sql.js';
+import { Sql, listenSql, setTransactionSql } from './sql.js';
 import { pgTypeParsers } from './type-parsers.js';
 import {
   type AdvisoryLock,
+  type Listening,
   type AdvisoryLockKey,
   type Database,
   type DatabaseLogger,
@@ -58,8 +59,11 @@ function openTransaction(client: pg.PoolClient): { tx: Queryable; end: () => voi
   };
 }
 
-/** A dedicated connection holding session-level advisory locks; `lost` aborts when it ends. */
-interface LockConnection {
+/**
+ * A connection of its own, outside the pool, for session state — advisory locks, a `LISTEN`;
+ * `lost` aborts when it ends.
+ */
+interface OwnConnection {
   client: pg.Client;
   lost: AbortSignal;
 }
@@ -69,7 +73,7 @@ class PostgresDatabase implements Database {
   readonly #pool: pg.Pool;
   readonly #clientConfig: pg.ClientConfig;
   readonly #logger: DatabaseLogger | undefined;
-  readonly #lockConnections = new Set<LockConnection>();
+  readonly #ownConnections = new Set<OwnConnection>();
   #closed = false;
 
   constructor(url: string, options: DatabaseOptions) {
@@ -145,17 +149,17 @@ class PostgresDatabase implements Database {
 
   async tryAdvisoryLock(key: AdvisoryLockKey): Promise<AdvisoryLock | null> {
     const lockKey = advisoryLockKey(key);
-    const connection = await this.#openLockConnection();
+    const connection = await this.#openOwnConnection();
     try {
       const { rows } = await runQuery<{ locked: boolean }>(connection.client, Sql.tryAdvisoryLock, [
         lockKey.toString(),
       ]);
       if (rows[0]?.locked !== true) {
-        await this.#closeLockConnection(connection);
+        await this.#closeOwnConnection(connection);
         return null;
       }
     } catch (error) {
-      await this.#closeLockConnection(connection);
+      await this.#closeOwnConnection(connection);
       throw error;
     }
     let released: Promise<void> | undefined;
@@ -168,11 +172,11 @@ class PostgresDatabase implements Database {
 
   async withAdvisoryLock<T>(key: AdvisoryLockKey, fn: () => Promise<T>): Promise<T> {
     const lockKey = advisoryLockKey(key);
-    const connection = await this.#openLockConnection();
+    const connection = await this.#openOwnConnection();
     try {
       await runQuery(connection.client, Sql.advisoryLock, [lockKey.toString()]);
     } catch (error) {
-      await this.#closeLockConnection(connection);
+      await this.#closeOwnConnection(connection);
       throw error;
     }
     try {
@@ -188,6 +192,25 @@ class PostgresDatabase implements Database {
     }
   }
 
+  async listen(channel: string, onNotification: () => void): Promise<Listening> {
+    const listen = listenSql(channel);
+    const connection = await this.#openOwnConnection('listen');
+    connection.client.on('notification', (message) => {
+      if (message.channel === channel) onNotification();
+    });
+    try {
+      await runQuery(connection.client, listen);
+    } catch (error) {
+      await this.#closeOwnConnection(connection);
+      throw error;
+    }
+    let closed: Promise<void> | undefined;
+    return {
+      signal: connection.lost,
+      close: () => (closed ??= this.#closeOwnConnection(connection)),
+    };
+  }
+
   async ping(): Promise<void> {
     await this.#pool.query(Sql.ping);
   }
@@ -196,35 +219,45 @@ class PostgresDatabase implements Database {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all(
-      [...this.#lockConnections].map((connection) => this.#closeLockConnection(connection)),
+      [...this.#ownConnections].map((connection) => this.#closeOwnConnection(connection)),
     );
     await this.#pool.end();
   }
 
-  async #openLockConnection(): Promise<LockConnection> {
+  async #openOwnConnection(
+    purpose: 'advisory lock' | 'listen' = 'advisory lock',
+  ): Promise<OwnConnection> {
     if (this.#closed) throw new Error('Database is closed');
     const client = new pg.Client(this.#clientConfig);
     const controller = new AbortController();
     client.on('error', (error) => {
       this.#logger?.warn(
         { err: error },
-        'PostgreSQL advisory lock connection failed; its locks are released',
+        purpose === 'listen'
+          ? 'PostgreSQL listen connection failed; notifications stop'
+          : 'PostgreSQL advisory lock connection failed; its locks are released',
       );
       controller.abort(error);
     });
-    client.on('end', () => controller.abort(new Error('Advisory lock connection closed')));
+    client.on('end', () =>
+      controller.abort(
+        new Error(
+          purpose === 'listen' ? 'Listen connection closed' : 'Advisory lock connection closed',
+        ),
+      ),
+    );
     const connection = { client, lost: controller.signal };
-    this.#lockConnections.add(connection);
+    this.#ownConnections.add(connection);
     try {
       await client.connect();
     } catch (error) {
-      await this.#closeLockConnection(connection);
+      await this.#closeOwnConnection(connection);
       throw error;
     }
     return connection;
   }
 
-  async #unlockAndClose(connection: LockConnection, lockKey: bigint): Promise<void> {
+  async #unlockAndClose(connection: OwnConnection, lockKey: bigint): Promise<void> {
     // Ending the session releases its locks anyway; the explicit unlock keeps the SQL the same as on PGlite.
     if (!connection.lost.aborted) {
       await runQuery(connection.client, Sql.advisoryUnlock, [lockKey.toString()]).catch(
@@ -236,11 +269,11 @@ class PostgresDatabase implements Database {
         },
       );
     }
-    await this.#closeLockConnection(connection);
+    await this.#closeOwnConnection(connection);
   }
 
-  async #closeLockConnection(connection: LockConnection): Promise<void> {
-    this.#lockConnections.delete(connection);
+  async #closeOwnConnection(connection: OwnConnection): Promise<void> {
+    this.#ownConnections.delete(connection);
     // A connection that already failed rejects end(); it is gone either way.
     await connection.client.end().catch(() => undefined);
   }

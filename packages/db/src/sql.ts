@@ -8,6 +8,18 @@ export const Sql = {
   advisoryUnlock: 'SELECT pg_advisory_unlock($1::int8)',
 } as const;
 
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** `LISTEN channel`, for a channel that is a plain lowercase identifier (rejected otherwise). */
+export function listenSql(channel: string): string {
+  if (!CHANNEL.test(channel)) {
+    throw new TypeError(
+      `A channel must be a lowercase SQL identifier, got ${JSON.stringify(channel)}`,
+    );
+  }
+  return `LISTEN ${channel}`;
+}
+
 /** `SET TRANSACTION …` for the options, or undefined when the session defaults apply. */
 export function setTransactionSql(options: TransactionOptions | undefined): string | undefined {
   const modes: string[] = [];

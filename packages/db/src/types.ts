@@ -37,6 +37,14 @@ export interface AdvisoryLock {
   release(): Promise<void>;
 }
 
+/** A `LISTEN` on its own connection (see {@link Database.listen}). */
+export interface Listening {
+  /** Aborted once notifications stop arriving: closed, its connection lost, or the database closed. */
+  readonly signal: AbortSignal;
+  /** Stops listening and closes the connection; safe to call more than once. */
+  close(): Promise<void>;
+}
+
 /** Identifies an advisory lock: a 64-bit integer, or a name hashed to one. */
 export type AdvisoryLockKey = bigint | string;
 
@@ -52,6 +60,13 @@ export interface Database extends Queryable {
   tryAdvisoryLock(key: AdvisoryLockKey): Promise<AdvisoryLock | null>;
   /** Waits for the advisory lock, runs `fn` while holding it, then releases it. */
   withAdvisoryLock<T>(key: AdvisoryLockKey, fn: () => Promise<T>): Promise<T>;
+  /**
+   * `LISTEN channel` on a dedicated connection: `onNotification` runs for every `NOTIFY` on the
+   * channel committed in this database (payloads are not passed on). A channel is a lowercase SQL
+   * identifier. Notifications are a wake-up call, not a queue: one that arrives while the
+   * connection is down is lost, so a listener also polls (or re-reads) now and then.
+   */
+  listen(channel: string, onNotification: () => void): Promise<Listening>;
   /** Runs `SELECT 1`; rejects when the database cannot answer (for readiness probes). */
   ping(): Promise<void>;
   /** Releases every connection (and held lock); the database cannot be used afterwards. */

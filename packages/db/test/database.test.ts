@@ -438,4 +438,79 @@ describe.each(testBackends())('$kind', (backend) => {
 
     await expect(db.ping()).rejects.toThrow();
   });
+
+  describe('listen', () => {
+    /** Resolves with how many notifications arrived once `count` did, or after `ms`. */
+    function collector() {
+      let seen = 0;
+      const waiters: Array<() => void> = [];
+      return {
+        onNotification: () => {
+          seen += 1;
+          for (const wake of waiters.splice(0)) wake();
+        },
+        get seen() {
+          return seen;
+        },
+        async atLeast(count: number, ms = 5_000): Promise<number> {
+          const deadline = Date.now() + ms;
+          while (seen < count && Date.now() < deadline)
+            await new Promise<void>((resolve) => {
+              waiters.push(resolve);
+              setTimeout(resolve, 50);
+            });
+          return seen;
+        },
+      };
+    }
+
+    it('wakes a listener of another handle on commit, not before, and not for a rollback', async () => {
+      const db = await backend.open();
+      const writer = await backend.replicaOf(db);
+      const wakes = collector();
+      const listening = await db.listen('accounts_changed', wakes.onNotification);
+
+      await writer
+        .transaction(async (tx) => {
+          await tx.query("SELECT pg_notify('accounts_changed', '')");
+          throw new Error('roll back');
+        })
+        .catch(() => undefined);
+      await writer.transaction(async (tx) => {
+        await tx.query("SELECT pg_notify('accounts_changed', 'a')");
+        await tx.query("SELECT pg_notify('other_channel', '')");
+        // Not committed yet: nothing may have arrived.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(wakes.seen).toBe(0);
+      });
+
+      expect(await wakes.atLeast(1)).toBe(1);
+      await listening.close();
+      await writer.query("SELECT pg_notify('accounts_changed', 'b')");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(wakes.seen).toBe(1);
+      expect(listening.signal.aborted).toBe(true);
+    });
+
+    it('ends its signal when the database closes', async () => {
+      const db = await backend.open();
+      const listening = await db.listen('accounts_changed', () => undefined);
+      expect(listening.signal.aborted).toBe(false);
+      await db.close();
+      await expect(
+        new Promise<boolean>((resolve) => {
+          if (listening.signal.aborted) resolve(true);
+          listening.signal.addEventListener('abort', () => resolve(true));
+          setTimeout(() => resolve(false), 2_000);
+        }),
+      ).resolves.toBe(true);
+    });
+
+    it('refuses a channel that is not a plain identifier', async () => {
+      const db = await backend.open();
+      await expect(db.listen('x; DROP TABLE accounts', () => undefined)).rejects.toThrow(
+        /lowercase SQL identifier/,
+      );
+    });
+  });
 });
