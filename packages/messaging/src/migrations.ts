@@ -56,6 +56,31 @@ CREATE INDEX processed_events_processed_at_idx ON processed_events (processed_at
 `,
 };
 
+/** The channel on which a commit that added outbox rows wakes the relay (`LISTEN outbox`). */
+export const OUTBOX_CHANNEL = 'outbox';
+
+/**
+ * Wakes the relay when rows are committed: one notification per inserting statement, delivered by
+ * PostgreSQL only when (and only if) the transaction commits, and folded into one per transaction
+ * since the payload is always the same. The relay still polls, so a notification lost while its
+ * connection was down delays rows by one poll interval at most.
+ */
+const OUTBOX_NOTIFY: Migration = {
+  version: 1004,
+  name: 'messaging_outbox_notify',
+  sql: `
+CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('${OUTBOX_CHANNEL}', '');
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+  FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+`,
+};
+
 /**
  * The tables this package needs, to be applied with a service's own migrations. Versions start at
  * 1001 so they never collide with a service's `001`…`999`.
@@ -64,4 +89,5 @@ export const MESSAGING_MIGRATIONS: readonly Migration[] = [
   OUTBOX,
   PROCESSED_EVENTS,
   PROCESSED_EVENTS_BY_AGE,
+  OUTBOX_NOTIFY,
 ];

@@ -1,10 +1,12 @@
-import { type AdvisoryLock, type Database } from '@mercato/db';
+import { performance } from 'node:perf_hooks';
+import { type AdvisoryLock, type Database, type Listening } from '@mercato/db';
 import { type Logger } from '@mercato/logger';
-import { counter, gauge } from '@mercato/metrics';
-import { Registry, type Counter, type Gauge } from 'prom-client';
+import { counter, gauge, histogram, STAGE_BUCKETS_SECONDS } from '@mercato/metrics';
+import { Registry, type Counter, type Gauge, type Histogram } from 'prom-client';
 import { BackgroundPasses } from './background-passes.js';
 import { backoffDelay, delay, validBackoff, type Backoff } from './backoff.js';
 import { EVENT_HEADERS } from './headers.js';
+import { OUTBOX_CHANNEL } from './migrations.js';
 import { type EventPublisher, type OutgoingRecord } from './publisher.js';
 
 /** How a relay finds its rows, publishes them and shares the work with other replicas. */
@@ -17,7 +19,11 @@ export interface OutboxRelayOptions {
   lockKey: string;
   /** Rows published per pass (default 100). */
   batchSize?: number;
-  /** Pause between passes that found nothing, and between attempts to become leader (default 200 ms). */
+  /**
+   * The leader starts a pass as soon as a commit adds rows (`LISTEN outbox`, see
+   * `MESSAGING_MIGRATIONS`); this is the longest it waits without one — the safety net for a lost
+   * notification — and the pause between attempts to become leader (default 200 ms).
+   */
   pollIntervalMs?: number;
   /** Wait after a failed pass, doubling from `initial` to `max` (default 250 ms … 5 s). */
   retryBackoffMs?: Backoff;
@@ -44,7 +50,8 @@ const DEFAULT_RETRY_BACKOFF: Backoff = { initial: 250, max: 5_000 };
  * Publishes committed outbox rows to Kafka, oldest first, and marks each row published only after
  * the broker acknowledged it. One replica relays at a time: the holder of a PostgreSQL advisory
  * lock, which PostgreSQL releases by itself when the holder's connection dies, so a crashed leader
- * is replaced within one poll interval. A failed publish is retried from the same row, never
+ * is replaced within one poll interval. The leader is woken by the commit of new rows (PostgreSQL
+ * `NOTIFY`), so a row waits for the pass in flight at most, and polls besides. A failed publish is retried from the same row, never
  * skipping ahead, so events with one key reach Kafka in the order they were appended.
  *
  * Guarantee: at least once. A crash between the broker's ack and the marking publishes a batch
@@ -61,6 +68,7 @@ export class OutboxRelay {
   readonly #leaderGauge: Gauge<'relay'>;
   readonly #backlogAge: Gauge<'relay'>;
   readonly #failures: Counter<'relay'>;
+  readonly #relayDelay: Histogram<'relay' | 'event_type'>;
   #lock: AdvisoryLock | undefined;
   /** `relayOnce()` from a caller never overlaps the loop's own pass. */
   readonly #passes = new BackgroundPasses();
@@ -69,6 +77,12 @@ export class OutboxRelay {
    * the idempotent producer can recognise what the broker already wrote.
    */
   #retryUpToId: number | undefined;
+  /** The leader's `LISTEN`, while it leads (undefined when listening failed: it polls). */
+  #listening: Listening | undefined;
+  /** A commit added rows since the current pass began. */
+  #woken = false;
+  /** Ends the wait between passes early. */
+  #wakeUp: (() => void) | undefined;
 
   constructor(options: OutboxRelayOptions) {
     this.#db = options.db;
@@ -102,6 +116,13 @@ export class OutboxRelay {
       'outbox_relay_failures_total',
       'Outbox relay passes that failed (broker or database unavailable) and will be retried.',
       ['relay'],
+    );
+    this.#relayDelay = histogram(
+      registry,
+      'outbox_relay_delay_seconds',
+      'From an outbox row being written to the broker acknowledging it, by event type.',
+      ['relay', 'event_type'],
+      STAGE_BUCKETS_SECONDS,
     );
     this.#leaderGauge.set({ relay: this.#lockKey }, 0);
   }
@@ -137,6 +158,7 @@ export class OutboxRelay {
     let failures = 0;
     while (!signal.aborted) {
       let published = 0;
+      this.#woken = false;
       try {
         published = await this.relayOnce();
         failures = 0;
@@ -152,13 +174,31 @@ export class OutboxRelay {
         continue;
       }
       // A full batch means more may be waiting: go again at once.
-      if (published < this.#batchSize) await delay(this.#pollIntervalMs, signal);
+      if (published < this.#batchSize) await this.#untilWokenOr(this.#pollIntervalMs, signal);
     }
   }
+
+  /** Waits `ms`, or less when a commit added rows (since the last pass began) or the relay stops. */
+  async #untilWokenOr(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.#woken) return;
+    const stopWaiting = new AbortController();
+    this.#wakeUp = () => stopWaiting.abort();
+    try {
+      await delay(ms, AbortSignal.any([signal, stopWaiting.signal]));
+    } finally {
+      this.#wakeUp = undefined;
+    }
+  }
+
+  readonly #onCommit = (): void => {
+    this.#woken = true;
+    this.#wakeUp?.();
+  };
 
   async #relayBatch(): Promise<number> {
     const lock = await this.#leadership();
     if (!lock) return 0;
+    const selectedAt = performance.now();
     const { rows } = await this.#db.query<OutboxRow>(
       `SELECT id, topic, message_key, event_type, payload, headers,
               extract(epoch FROM now() - created_at)::float8 AS age_seconds
@@ -182,6 +222,13 @@ export class OutboxRelay {
       throw error;
     }
     this.#retryUpToId = undefined;
+    const sinceSelected = (performance.now() - selectedAt) / 1000;
+    for (const row of rows) {
+      this.#relayDelay.observe(
+        { relay: this.#lockKey, event_type: row.event_type },
+        Math.max(0, row.age_seconds) + sinceSelected,
+      );
+    }
     // Marked even if the lock was lost meanwhile: the rows were acknowledged, and a new leader
     // that published them too only adds duplicates, which consumers ignore.
     await this.#db.query(
@@ -198,7 +245,11 @@ export class OutboxRelay {
       this.#logger.warn('Lost the outbox relay lock (database connection gone); standing by');
       await this.#releaseLock();
     }
-    if (this.#lock) return this.#lock;
+    if (this.#lock) {
+      // A lost listen connection is replaced; meanwhile the poll interval bounds the wait.
+      if (this.#listening?.signal.aborted !== false) await this.#listen();
+      return this.#lock;
+    }
     if (this.#passes.stopping.aborted) return undefined;
     const lock = await this.#db.tryAdvisoryLock(this.#lockKey);
     if (!lock) return undefined;
@@ -206,10 +257,28 @@ export class OutboxRelay {
     this.#retryUpToId = undefined;
     this.#leaderGauge.set({ relay: this.#lockKey }, 1);
     this.#logger.info('Became the outbox relay leader');
+    await this.#listen();
     return lock;
   }
 
+  /** Listens for commits of new rows; without that the relay still works, by polling alone. */
+  async #listen(): Promise<void> {
+    await this.#listening?.close().catch(() => undefined);
+    this.#listening = undefined;
+    try {
+      this.#listening = await this.#db.listen(OUTBOX_CHANNEL, this.#onCommit);
+    } catch (error) {
+      this.#logger.warn(
+        { err: error, pollIntervalMs: this.#pollIntervalMs },
+        'Cannot listen for outbox commits; relaying by polling alone',
+      );
+    }
+  }
+
   async #releaseLock(): Promise<void> {
+    const listening = this.#listening;
+    this.#listening = undefined;
+    await listening?.close().catch(() => undefined);
     const lock = this.#lock;
     this.#lock = undefined;
     this.#leaderGauge.set({ relay: this.#lockKey }, 0);

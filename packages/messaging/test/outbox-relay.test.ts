@@ -254,6 +254,33 @@ describe.each([pgliteBackend(), postgresBackend()])(
       expect(await inspector.recordCount(topic)).toBe(40);
     });
 
+    it('is woken by the commit of new rows, from any replica, instead of waiting for its next poll', async () => {
+      const topic = await newTopic();
+      const db = await backend.open();
+      const replica = await backend.replicaOf(db);
+      const appender = new Appender(topic);
+      const relay = new OutboxRelay({
+        db,
+        publisher: await connectedPublisher(),
+        lockKey: uniqueName('relay'),
+        // Far beyond eventually()'s patience: only a wake-up can publish the rows in time.
+        pollIntervalMs: 600_000,
+        logger: testLogger().logger,
+      });
+      relay.start();
+      await eventually(() => expect(relay.isLeader).toBe(true));
+      // The first pass found nothing; the relay now waits for a commit.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await appender.append(replica, ['order-a']);
+      await eventually(async () => expect(await unpublishedCount(db)).toBe(0));
+      await appender.append(db, ['order-b', 'order-c']);
+      await eventually(async () => expect(await unpublishedCount(db)).toBe(0));
+      await relay.stop();
+
+      const records = await inspector.read(topic, 3);
+      expect(readReasons(records)).toEqual(appender.appended);
+    });
+
     it('lets exactly one of two replicas relay; 200 events for 5 keys arrive in append order per key', async () => {
       const topic = await newTopic();
       const db = await backend.open();
