@@ -151,6 +151,7 @@ export class KafkaEventConsumer implements EventConsumer {
             offset: message.offset,
             key: message.key,
             value: message.value,
+            timestamp: message.timestamp,
             ...(message.headers ? { headers: message.headers } : {}),
           },
           { heartbeat: () => payload.heartbeat(), signal, heartbeatIntervalMs },

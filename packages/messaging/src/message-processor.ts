@@ -28,6 +28,8 @@ export interface IncomingMessage {
   key: Buffer | null;
   value: Buffer | null;
   headers?: MessageHeaders;
+  /** The record's timestamp, milliseconds since the epoch as text (kafkajs' `message.timestamp`). */
+  timestamp?: string;
 }
 
 /** What the Kafka client lets the processor do while it works on a message. */
@@ -119,6 +121,13 @@ export class MessageProcessor {
     const { topic } = message;
     const startedAt = performance.now();
     metrics.consumed.inc({ topic });
+    const sentAt = Number(message.timestamp);
+    if (message.timestamp !== undefined && Number.isFinite(sentAt)) {
+      metrics.deliverySeconds.observe(
+        { topic, event_type: event.type },
+        Math.max(0, this.#now().getTime() - sentAt) / 1000,
+      );
+    }
     const finish = (outcome: KafkaProcessingOutcome) =>
       metrics.processingSeconds.observe({ topic, outcome }, (performance.now() - startedAt) / 1000);
 

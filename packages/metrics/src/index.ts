@@ -17,9 +17,16 @@ export {
 } from './grpc.js';
 export {
   kafkaMetrics,
+  STAGE_BUCKETS_SECONDS,
   type KafkaMetrics,
   type KafkaProcessingOutcome,
   type ConsumerLagPosition,
 } from './kafka.js';
 export { metricsHandler } from './handler.js';
 export { FastHistogram } from './fast-histogram.js';
+export {
+  histogramDelta,
+  histogramQuantile,
+  readHistogram,
+  type HistogramReading,
+} from './exposition.js';

@@ -25,6 +25,12 @@ export interface KafkaMetrics {
   deadLettered: Counter<'topic'>;
   /** `kafka_consumer_processing_seconds{topic, outcome}`: time spent handling one message. */
   processingSeconds: Histogram<'topic' | 'outcome'>;
+  /**
+   * `kafka_consumer_delivery_seconds{topic, event_type}`: from the record's timestamp (when the
+   * producer sent it) to the start of its handling, i.e. the broker's part plus any wait in the
+   * consumer. Only for records with a timestamp (every record written by Kafka ≥ 0.10).
+   */
+  deliverySeconds: Histogram<'topic' | 'event_type'>;
   /** `kafka_producer_messages_produced_total{topic}`: messages acknowledged by the broker. */
   produced: Counter<'topic'>;
   /** `kafka_consumer_lag_messages{topic, partition, group}`: high watermark minus committed offset. */
@@ -34,6 +40,14 @@ export interface KafkaMetrics {
   /** Records the lag of one partition of a consumer group. */
   setLag(position: ConsumerLagPosition, lag: number): void;
 }
+
+/**
+ * Buckets for one stage of an asynchronous flow (a relay, a delivery): from a millisecond, where a
+ * quiet system is, to half a minute, where a broker outage puts it.
+ */
+export const STAGE_BUCKETS_SECONDS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+] as const;
 
 /** Creates (or returns the existing) Kafka instruments of this registry. */
 export function kafkaMetrics(registry: Registry): KafkaMetrics {
@@ -61,6 +75,13 @@ export function kafkaMetrics(registry: Registry): KafkaMetrics {
     'Time spent handling one Kafka message, by outcome.',
     ['topic', 'outcome'],
   );
+  const deliverySeconds = histogram(
+    registry,
+    'kafka_consumer_delivery_seconds',
+    'From a Kafka record being sent to its handling starting, by topic and event type.',
+    ['topic', 'event_type'],
+    STAGE_BUCKETS_SECONDS,
+  );
   const produced = counter(
     registry,
     'kafka_producer_messages_produced_total',
@@ -79,6 +100,7 @@ export function kafkaMetrics(registry: Registry): KafkaMetrics {
     failed,
     deadLettered,
     processingSeconds,
+    deliverySeconds,
     produced,
     consumerLag,
     startProcessing(topic) {

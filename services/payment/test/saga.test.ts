@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CONSUMER_GROUPS, deadLetterTopic, TOPICS } from '@mercato/contracts';
+import {
+  CHECKOUT_STAGES,
+  CONSUMER_GROUPS,
+  deadLetterTopic,
+  isSeriesOfStage,
+  TOPICS,
+} from '@mercato/contracts';
+import { histogramDelta, readHistogram } from '@mercato/metrics';
 import { OrderServiceClient, OrderStatus, type Order } from '@mercato/contracts/order';
 import { createClient, fieldViolationsOf } from '@mercato/grpc';
 import { status, type ServiceError } from '@grpc/grpc-js';
@@ -102,6 +109,34 @@ describe('checkout saga with a real broker', () => {
         ? stock
         : undefined;
     });
+  });
+
+  it("records every stage of an order's checkout on the services' /metrics", async () => {
+    const services = { order: shop.order, payment: shop.payment, product: shop.product };
+    const readings = async () =>
+      Promise.all(
+        CHECKOUT_STAGES.map(async (stage) => {
+          const text = await (await fetch(`${services[stage.service].httpAddress}/metrics`)).text();
+          return readHistogram(text, stage.metric, (labels) => isSeriesOfStage(stage, labels));
+        }),
+      );
+    const before = await readings();
+    const order = await place(TEST_CARD_TOKENS.success);
+    expect((await settled(order.id)).status).toBe(OrderStatus.ORDER_STATUS_PAID);
+    const recorded = async () =>
+      (await readings()).map((after, index) => {
+        const delta = histogramDelta(after, before[index]!);
+        return { stage: CHECKOUT_STAGES[index]!.stage, count: delta.count, sum: delta.sum };
+      });
+    // The last stages (order.paid relayed, the stock sold) follow PAID by a moment.
+    await eventually('every stage to be recorded', async () =>
+      (await recorded()).every((stage) => stage.count >= 1) ? true : undefined,
+    ).catch(() => undefined);
+    const stages = await recorded();
+    expect(stages.map(({ stage, count }) => ({ stage, count }))).toEqual(
+      CHECKOUT_STAGES.map(({ stage }) => ({ stage, count: 1 })),
+    );
+    for (const { sum } of stages) expect(sum).toBeGreaterThanOrEqual(0);
   });
 
   it('retries a provider timeout with the same idempotency key and charges once', async () => {
