@@ -45,7 +45,7 @@ export interface ConsumerOptions {
   eventTypes?: readonly string[];
   /** A new group starts at the oldest retained record (default true) or only sees new ones. */
   fromBeginning?: boolean;
-  /** Partitions processed at the same time, each still strictly in order (default 1). */
+  /** Partitions processed at the same time, each still strictly in order (default 3). */
   partitionsConsumedConcurrently?: number;
   /** How often consumer lag is measured for the `kafka_consumer_lag_messages` gauge (default 5 000 ms). */
   lagIntervalMs?: number;

@@ -23,7 +23,10 @@ const DEFAULTS = {
   // between fetches of at most 1 s, so 10 s still tolerates two missed beats.
   sessionTimeoutMs: 10_000,
   heartbeatIntervalMs: 3_000,
-  partitionsConsumedConcurrently: 1,
+  // One lane per partition of a topic made by ensureTopics (3): a slow handler (a charge, with its
+  // gRPC call and transactions) no longer holds up the records of the other partitions, and each
+  // partition's records — one key's events — are still handled one at a time, in order.
+  partitionsConsumedConcurrently: 3,
 } as const;
 
 /** What a consumer takes from the client that made it. */
