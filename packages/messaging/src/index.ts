@@ -9,7 +9,7 @@ export {
 } from './client.js';
 export { type EventPublisher, type OutgoingRecord } from './publisher.js';
 export { type EventListener, type ListenerOptions } from './listener.js';
-export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
+export { OutboxRelay, relayMetrics, type OutboxRelayOptions } from './outbox-relay.js';
 export {
   MessagingRetention,
   retentionMetrics,

@@ -99,31 +99,11 @@ export class OutboxRelay {
     }
     this.#logger = options.logger.child({ component: 'outbox-relay', relay: options.lockKey });
     const registry = options.registry ?? new Registry();
-    this.#leaderGauge = gauge(
-      registry,
-      'outbox_relay_leader',
-      'Whether this replica holds the outbox relay lock (1) or stands by (0).',
-      ['relay'],
-    );
-    this.#backlogAge = gauge(
-      registry,
-      'outbox_relay_backlog_age_seconds',
-      'Age of the oldest unpublished outbox row seen by the last pass (0 when none).',
-      ['relay'],
-    );
-    this.#failures = counter(
-      registry,
-      'outbox_relay_failures_total',
-      'Outbox relay passes that failed (broker or database unavailable) and will be retried.',
-      ['relay'],
-    );
-    this.#relayDelay = histogram(
-      registry,
-      'outbox_relay_delay_seconds',
-      'From an outbox row being written to the broker acknowledging it, by event type.',
-      ['relay', 'event_type'],
-      STAGE_BUCKETS_SECONDS,
-    );
+    const metrics = relayMetrics(registry);
+    this.#leaderGauge = metrics.leader;
+    this.#backlogAge = metrics.backlogAge;
+    this.#failures = metrics.failures;
+    this.#relayDelay = metrics.delay;
     this.#leaderGauge.set({ relay: this.#lockKey }, 0);
   }
 
@@ -287,6 +267,42 @@ export class OutboxRelay {
         this.#logger.warn({ err: error }, 'Could not release the outbox relay lock');
       });
   }
+}
+
+/** The relay's instruments, created on first use (the dashboard and alert rules are checked against them). */
+export function relayMetrics(registry: Registry): {
+  leader: Gauge<'relay'>;
+  backlogAge: Gauge<'relay'>;
+  failures: Counter<'relay'>;
+  delay: Histogram<'relay' | 'event_type'>;
+} {
+  return {
+    leader: gauge(
+      registry,
+      'outbox_relay_leader',
+      'Whether this replica holds the outbox relay lock (1) or stands by (0).',
+      ['relay'],
+    ),
+    backlogAge: gauge(
+      registry,
+      'outbox_relay_backlog_age_seconds',
+      'Age of the oldest unpublished outbox row seen by the last pass (0 when none).',
+      ['relay'],
+    ),
+    failures: counter(
+      registry,
+      'outbox_relay_failures_total',
+      'Outbox relay passes that failed (broker or database unavailable) and will be retried.',
+      ['relay'],
+    ),
+    delay: histogram(
+      registry,
+      'outbox_relay_delay_seconds',
+      'From an outbox row being written to the broker acknowledging it, by event type.',
+      ['relay', 'event_type'],
+      STAGE_BUCKETS_SECONDS,
+    ),
+  };
 }
 
 function toRecord(row: OutboxRow): OutgoingRecord {

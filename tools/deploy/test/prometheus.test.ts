@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DEFAULT_PORTS } from '@mercato/contracts';
+import { CHECKOUT_STAGES, DEFAULT_PORTS } from '@mercato/contracts';
 import {
   createMetrics,
   DURATION_BUCKETS_SECONDS,
@@ -8,7 +8,7 @@ import {
   httpMetricsMiddleware,
   kafkaMetrics,
 } from '@mercato/metrics';
-import { retentionMetrics } from '@mercato/messaging';
+import { relayMetrics, retentionMetrics } from '@mercato/messaging';
 import { OrderMetrics } from '@mercato/order-service';
 import { readdirSync } from 'node:fs';
 import { readRepositoryFile, readYaml, repositoryPath, run } from './support/repository.js';
@@ -59,6 +59,7 @@ async function exportedSeriesNames(): Promise<Set<string>> {
   grpcClientMetricsInterceptor(registry);
   kafkaMetrics(registry);
   retentionMetrics(registry);
+  relayMetrics(registry);
   new OrderMetrics(registry);
   const metrics = await registry.getMetricsAsJSON();
   return new Set(
@@ -148,6 +149,17 @@ describe('the Grafana dashboard', () => {
       ]),
     );
     expect([...new Set(used.filter((name) => !exported.has(name)))]).toEqual([]);
+  });
+
+  it("plots every checkout stage's histogram, as a p50 and a p99", () => {
+    const quantiles = (q: string) =>
+      dashboardExpressions.filter((expression) =>
+        expression.startsWith(`histogram_quantile(${q},`),
+      );
+    for (const q of ['0.5', '0.99']) {
+      const plotted = new Set(quantiles(q).flatMap(metricNames));
+      expect(CHECKOUT_STAGES.filter((stage) => !plotted.has(`${stage.metric}_bucket`))).toEqual([]);
+    }
   });
 
   it('uses the provisioned Prometheus datasource in every panel', () => {
