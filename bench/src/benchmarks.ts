@@ -12,7 +12,14 @@ import {
 } from '@mercato/harness';
 import { LatencyRecorder, runLoad, type LatencyStats, type SettledOrder } from '@mercato/loadgen';
 import { freePort } from '@mercato/service-kit';
-import { launchShop } from '@mercato/shop';
+import { launchShop, type RunningShop, type ShopService } from '@mercato/shop';
+import { CHECKOUT_STAGES, isSeriesOfStage } from '@mercato/contracts';
+import {
+  histogramDelta,
+  histogramQuantile,
+  readHistogram,
+  type HistogramReading,
+} from '@mercato/metrics';
 import {
   measureAtRateInTurns,
   measureThroughput,
@@ -79,6 +86,79 @@ export interface CheckoutResult {
   /** First wait before a poll; each next one is 1.5× longer, up to the maximum. */
   pollIntervalMs: number;
   maxPollIntervalMs: number;
+  /**
+   * Each checkout stage during this rate's run, from the services' own histograms (every replica's
+   * `/metrics`, before and after): mean from their sums, p50 and p99 estimated from their buckets.
+   */
+  stages: StageResult[];
+}
+
+/** How the capacity search runs (part j). */
+export interface CapacitySettings {
+  /** The first rate tried; it doubles while the shop keeps up, then the gap is halved. */
+  startOrdersPerSecond: number;
+  /** No rate above this is tried. */
+  maxOrdersPerSecond: number;
+  /** Halvings of the gap between the last rate kept up with and the first one not. */
+  refinements: number;
+  durationSeconds: number;
+  /** A rate is kept up with when no journey was dropped or failed and recorded p99 ≤ this. */
+  p99LimitMs: number;
+}
+
+/** The capacity search's steps and its answer. */
+export interface CapacityResult {
+  replicas: Partial<Record<ShopService, number>>;
+  settings: CapacitySettings;
+  /** Every rate tried, in order. */
+  steps: CheckoutResult[];
+  /** The highest rate kept up with (undefined when not even the first was). */
+  capacityOrdersPerSecond: number | undefined;
+}
+
+/** Whether the shop kept up with a rate: nothing dropped or failed, every order paid, p99 in bounds. */
+export function keptUp(run: CheckoutResult, p99LimitMs: number): boolean {
+  return (
+    run.droppedJourneys === 0 &&
+    run.failedJourneys === 0 &&
+    run.non2xx === 0 &&
+    (run.byStatus.PAID ?? 0) === run.placed &&
+    run.placed > 0 &&
+    run.recordedMs !== undefined &&
+    run.recordedMs.p99 <= p99LimitMs
+  );
+}
+
+/**
+ * The rates the capacity search tries after `history` (each rate with whether the shop kept up):
+ * doubling from the start while it keeps up, then halving the gap between the highest rate kept up
+ * with and the lowest one not, `refinements` times. Undefined when the search is over.
+ */
+export function nextCapacityRate(
+  history: readonly { rate: number; keptUp: boolean }[],
+  settings: Pick<CapacitySettings, 'startOrdersPerSecond' | 'maxOrdersPerSecond' | 'refinements'>,
+): number | undefined {
+  if (history.length === 0) return settings.startOrdersPerSecond;
+  const firstMiss = history.findIndex((step) => !step.keptUp);
+  const best = Math.max(0, ...history.filter((step) => step.keptUp).map((step) => step.rate));
+  if (firstMiss === -1) {
+    const next = Math.min(best * 2, settings.maxOrdersPerSecond);
+    return next > best ? next : undefined;
+  }
+  if (history.length - 1 - firstMiss >= settings.refinements) return undefined;
+  const worst = Math.min(...history.filter((step) => !step.keptUp).map((step) => step.rate));
+  const next = Math.round((best + worst) / 2);
+  return next > best && next < worst ? next : undefined;
+}
+
+/** One checkout stage (`CHECKOUT_STAGES`) over one rate's run. */
+export interface StageResult {
+  stage: string;
+  service: string;
+  count: number;
+  meanMs: number | undefined;
+  p50Ms: number | undefined;
+  p99Ms: number | undefined;
 }
 
 /** A PostgreSQL server (as deployed) or embedded PGlite (the default of `pnpm start`). */
@@ -130,6 +210,8 @@ export interface BenchReport {
   /** One result per checkout rate, in the order they ran. */
   checkout: CheckoutResult[] | undefined;
   memory: MemoryResult[] | undefined;
+  /** Part (j), when it ran. */
+  capacity?: CapacityResult | undefined;
 }
 
 /** A full run or a --quick one. */
@@ -150,6 +232,10 @@ export interface BenchOptions {
     maxPollIntervalMs: number;
     /** Time between the shop being ready and the idle memory reading. */
     idleSettleSeconds: number;
+    /** Replicas per service of the shop (default one each). */
+    replicas?: Partial<Record<ShopService, number>>;
+    /** The capacity search after the fixed rates; null skips it. */
+    capacity: CapacitySettings | null;
   } | null;
   /** Where the services keep their data, in every part. */
   database: BenchDatabase;
@@ -427,9 +513,64 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
       hop,
       checkout: checkoutAndMemory?.checkout,
       memory: checkoutAndMemory?.memory,
+      capacity: checkoutAndMemory?.capacity,
     };
   } finally {
     await postgres?.release();
+    await kafka.release();
+  }
+}
+
+/** What `pnpm bench -- --checkout-only` measured: parts (d), (e) and (j) alone. */
+export interface CheckoutReport {
+  version: 2;
+  mode: BenchMode;
+  startedAt: string;
+  finishedAt: string;
+  commit: string | undefined;
+  machine: MachineInfo;
+  database: BenchDatabase;
+  checkout: CheckoutResult[];
+  memory: MemoryResult[];
+  capacity: CapacityResult | undefined;
+}
+
+/** Parts (d), (e) and (j) only: the shop under order load, as `--checkout-only` runs them. */
+export async function runCheckoutBenchmarks(
+  options: Omit<BenchOptions, 'checkout'> & { checkout: NonNullable<BenchOptions['checkout']> },
+): Promise<CheckoutReport> {
+  const startedAt = new Date();
+  const machine = describeMachine();
+  const { log } = options;
+  const kafka = await acquireKafka({ log: (message) => log(`kafka: ${message}`) });
+  try {
+    const postgres =
+      options.database === 'postgres'
+        ? await acquirePostgres({ log: (message) => log(`postgres: ${message}`) })
+        : undefined;
+    try {
+      const namespace = `bench-${randomBytes(4).toString('hex')}`;
+      const result = await runCheckout(
+        kafka,
+        `${namespace}-shop.`,
+        options.checkout,
+        log,
+        postgres,
+      );
+      return {
+        version: 2,
+        mode: options.mode,
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        commit: options.commit,
+        machine,
+        database: options.database,
+        ...result,
+      };
+    } finally {
+      await postgres?.release();
+    }
+  } finally {
     await kafka.release();
   }
 }
@@ -466,7 +607,11 @@ async function runCheckout(
   settings: NonNullable<BenchOptions['checkout']>,
   log: (line: string) => void,
   postgres: PostgresLease | undefined,
-): Promise<{ checkout: CheckoutResult[]; memory: MemoryResult[] }> {
+): Promise<{
+  checkout: CheckoutResult[];
+  memory: MemoryResult[];
+  capacity: CapacityResult | undefined;
+}> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mercato-bench-'));
   try {
     // Without URLs the shop gives each service PGlite under dataDir.
@@ -485,6 +630,7 @@ async function runCheckout(
       kafkaNamespace,
       logLevel: 'info',
       env: { gateway: { RATE_LIMIT_MAX: String(RATE_LIMIT_MAX) } },
+      ...(settings.replicas ? { replicas: settings.replicas } : {}),
     });
     try {
       await sleep(settings.idleSettleSeconds * 1000);
@@ -512,19 +658,79 @@ async function runCheckout(
         for (const entry of memory) entry.peakBytes = undefined;
         const sampler = setInterval(() => void sampleMemory('peakBytes'), 1_000);
         try {
-          checkout.push(await checkoutAt(rate, shop.gatewayUrl, settings, log));
+          checkout.push(await checkoutWithStages(shop, rate, settings, log));
         } finally {
           clearInterval(sampler);
         }
         await sampleMemory('loadedBytes');
         await sampleMemory('peakBytes');
       }
-      return { checkout, memory };
+      let capacity: CapacityResult | undefined;
+      if (settings.capacity) {
+        const search = settings.capacity;
+        log(
+          `(j) capacity search: from ${search.startOrdersPerSecond} orders/s, ${search.durationSeconds} s a step, ` +
+            `kept up = nothing dropped or failed and recorded p99 ≤ ${search.p99LimitMs} ms`,
+        );
+        const steps: CheckoutResult[] = [];
+        const history: { rate: number; keptUp: boolean }[] = [];
+        for (
+          let rate = nextCapacityRate(history, search);
+          rate !== undefined;
+          rate = nextCapacityRate(history, search)
+        ) {
+          const step = await checkoutWithStages(
+            shop,
+            rate,
+            { ...settings, durationSeconds: search.durationSeconds },
+            log,
+          );
+          steps.push(step);
+          history.push({ rate, keptUp: keptUp(step, search.p99LimitMs) });
+          log(`(j) ${rate} orders/s: ${history.at(-1)!.keptUp ? 'kept up' : 'fell behind'}`);
+        }
+        const kept = history.filter((step) => step.keptUp).map((step) => step.rate);
+        capacity = {
+          replicas: settings.replicas ?? {},
+          settings: search,
+          steps,
+          capacityOrdersPerSecond: kept.length > 0 ? Math.max(...kept) : undefined,
+        };
+      }
+      return { checkout, memory, capacity };
     } finally {
       await shop.stop();
     }
   } finally {
     await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One rate's run with its stage breakdown, once the shop has caught up with the run before (every
+ * order placed has been through every stage), so a backlog never counts against the next rate.
+ */
+async function checkoutWithStages(
+  shop: RunningShop,
+  rate: number,
+  settings: NonNullable<BenchOptions['checkout']>,
+  log: (line: string) => void,
+): Promise<CheckoutResult> {
+  await caughtUp(shop);
+  const before = await readStages(shop);
+  const run = await checkoutAt(rate, shop.gatewayUrl, settings, log);
+  await caughtUp(shop);
+  run.stages = stageResults(await readStages(shop), before);
+  return run;
+}
+
+/** Waits (up to 60 s) until the first and the last stage have seen as many orders. */
+async function caughtUp(shop: RunningShop): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const readings = await readStages(shop);
+    if (readings[0]!.count === readings.at(-1)!.count || Date.now() > deadline) return;
+    await sleep(250);
   }
 }
 
@@ -570,12 +776,70 @@ async function checkoutAt(
     observedMs: observed.stats(),
     pollIntervalMs: settings.pollIntervalMs,
     maxPollIntervalMs: settings.maxPollIntervalMs,
+    stages: [],
   };
   log(
     `(d) ${result.placed} orders ${JSON.stringify(result.byStatus)}, ${result.droppedJourneys} dropped; ` +
       `POST → PAID p50 ${result.recordedMs?.p50.toFixed(0)} ms, p99 ${result.recordedMs?.p99.toFixed(0)} ms`,
   );
   return result;
+}
+
+/** Every stage's histogram, summed over the instances of its service. */
+async function readStages(shop: RunningShop): Promise<HistogramReading[]> {
+  const pages = new Map<string, Promise<string>>();
+  const page = (url: string) => {
+    let text = pages.get(url);
+    if (!text) {
+      text = fetchText(`${url}/metrics`);
+      pages.set(url, text);
+    }
+    return text;
+  };
+  return Promise.all(
+    CHECKOUT_STAGES.map(async (stage) => {
+      const readings = await Promise.all(
+        shop
+          .instancesOf(stage.service)
+          .map(async (instance) =>
+            readHistogram(await page(instance.httpUrl), stage.metric, (labels) =>
+              isSeriesOfStage(stage, labels),
+            ),
+          ),
+      );
+      return readings.reduce(addReadings, { count: 0, sum: 0, buckets: [] });
+    }),
+  );
+}
+
+function addReadings(total: HistogramReading, next: HistogramReading): HistogramReading {
+  const counts = new Map(total.buckets.map(({ le, count }) => [le, count]));
+  for (const { le, count } of next.buckets) counts.set(le, (counts.get(le) ?? 0) + count);
+  return {
+    count: total.count + next.count,
+    sum: total.sum + next.sum,
+    buckets: [...counts].sort(([a], [b]) => a - b).map(([le, count]) => ({ le, count })),
+  };
+}
+
+/** The stages' observations between two readings. */
+export function stageResults(
+  after: readonly HistogramReading[],
+  before: readonly HistogramReading[],
+): StageResult[] {
+  return CHECKOUT_STAGES.map(({ stage, service }, index) => {
+    const delta = histogramDelta(after[index]!, before[index]!);
+    const toMs = (seconds: number | undefined) =>
+      seconds === undefined ? undefined : seconds * 1000;
+    return {
+      stage,
+      service,
+      count: delta.count,
+      meanMs: delta.count > 0 ? (delta.sum / delta.count) * 1000 : undefined,
+      p50Ms: toMs(histogramQuantile(0.5, delta)),
+      p99Ms: toMs(histogramQuantile(0.99, delta)),
+    };
+  });
 }
 
 const requestsPerSecond = (part: ThroughputPart) => part.result.requestsPerSecond;

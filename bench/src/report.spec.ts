@@ -93,6 +93,7 @@ const report: BenchReport = {
       observedMs: { count: 300, min: 50, mean: 140, p50: 130, p90: 180, p99: 300, max: 450 },
       pollIntervalMs: 100,
       maxPollIntervalMs: 1000,
+      stages: [],
     },
     {
       ordersPerSecond: 50,
@@ -124,6 +125,17 @@ const report: BenchReport = {
       },
       pollIntervalMs: 100,
       maxPollIntervalMs: 1000,
+      stages: [
+        {
+          stage: 'relay order.created',
+          service: 'order',
+          count: 640,
+          meanMs: 4.5,
+          p50Ms: 3.2,
+          p99Ms: 24,
+        },
+        { stage: 'charge', service: 'payment', count: 640, meanMs: 10.25, p50Ms: 9, p99Ms: 48 },
+      ],
     },
   ],
   memory: [
@@ -252,6 +264,14 @@ describe('renderMarkdown', () => {
     );
     expect(markdown).toContain('| gateway#0 | 100 | 150 | 160 | 1.50 |');
     expect(markdown).toContain('| order#0 | 70 | 140 | 150 | 2.00 |');
+  });
+
+  it("prints where a checkout's time goes, stage by stage, for a rate that has stages", () => {
+    expect(markdown).not.toContain("### Where a checkout's time goes at 10 orders/s");
+    expect(markdown).toContain("### Where a checkout's time goes at 50 orders/s");
+    expect(markdown).toContain('| relay order.created | order | 640 | 4.50 | 3.20 | 24.0 |');
+    expect(markdown).toContain('| charge | payment | 640 | 10.3 | 9.00 | 48.0 |');
+    expect(markdown).toContain('| **sum of the means** | | | 14.8 | | |');
   });
 
   it('warns when the machine was busy before the run', () => {

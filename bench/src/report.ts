@@ -1,4 +1,11 @@
-import type { BenchReport, ThroughputPartId } from './benchmarks.js';
+import {
+  keptUp,
+  type BenchReport,
+  type CapacityResult,
+  type CheckoutReport,
+  type CheckoutResult,
+  type ThroughputPartId,
+} from './benchmarks.js';
 import type { PacedResult } from './http-load.js';
 
 const integer = (value: number) => Math.round(value).toLocaleString('en-US');
@@ -147,6 +154,7 @@ export function renderMarkdown(report: BenchReport): string {
     ...acceptanceChecks(report).map(
       (check) => `| ${check.target} | ${check.measured} | ${check.limit} | ${mark(check.met)} |`,
     ),
+    ...(report.checkout ? checkoutAcceptance(report) : []),
     '',
     '## Throughput of GET ' + settings.path,
     '',
@@ -200,7 +208,80 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     `p99 added by the gRPC hop: **${signedMs(hop.addedP99Ms)} ms** (p50: ${signedMs(hop.addedP50Ms)} ms).`,
   ];
+  lines.push(...checkoutSections({ ...report, database: settings.database }));
+  return `${lines.join('\n')}\n`;
+}
+
+/** A `--checkout-only` report as markdown: the machine, issue 13's acceptance, then the parts. */
+export function renderCheckoutMarkdown(report: CheckoutReport): string {
+  const { machine } = report;
+  const lines = [
+    `# Mercato checkout benchmark, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
+      (report.mode === 'quick' ? ' (--quick)' : ''),
+    '',
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ` +
+      `${machine.os}, Node.js ${machine.node}` +
+      (report.commit ? `; commit ${report.commit}` : '') +
+      `; load average ${machine.loadAverage.toFixed(1)} at the start.`,
+    ...checkoutAcceptance(report),
+    ...checkoutSections(report),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Issue 13's targets against this run. */
+export function checkoutAcceptance(report: Pick<BenchReport, 'checkout' | 'capacity'>): string[] {
+  const at50 = report.checkout?.find((run) => run.ordersPerSecond === 50);
+  const capacity = report.capacity?.capacityOrdersPerSecond;
+  const mark = (met: boolean | undefined) => (met === undefined ? '—' : met ? '✓' : '✗');
+  const rows = [
+    [
+      '50 orders/s: dropped, failed',
+      at50 ? `${at50.droppedJourneys}, ${at50.failedJourneys}` : 'not run',
+      '0, 0',
+      mark(at50 && at50.droppedJourneys === 0 && at50.failedJourneys === 0),
+    ],
+    [
+      '50 orders/s: POST → PAID recorded p50',
+      at50?.recordedMs ? `${ms(at50.recordedMs.p50)} ms` : 'not run',
+      '≤ 50 ms',
+      mark(at50?.recordedMs && at50.recordedMs.p50 <= 50),
+    ],
+    [
+      '50 orders/s: POST → PAID recorded p99',
+      at50?.recordedMs ? `${ms(at50.recordedMs.p99)} ms` : 'not run',
+      '≤ 250 ms',
+      mark(at50?.recordedMs && at50.recordedMs.p99 <= 250),
+    ],
+    [
+      'capacity' +
+        (report.capacity && Object.values(report.capacity.replicas).some((count) => count > 1)
+          ? ` (--replicas ${Object.entries(report.capacity.replicas)
+              .map(([service, count]) => `${service}=${count}`)
+              .join(',')})`
+          : ', one replica each'),
+      report.capacity ? `${capacity ?? 'none'} orders/s` : 'not run',
+      '≥ 100 orders/s',
+      mark(report.capacity ? (capacity ?? 0) >= 100 : undefined),
+    ],
+  ];
+  return [
+    '',
+    '## Acceptance (issue 13)',
+    '',
+    '| target | measured | target value | met |',
+    '| --- | ---: | ---: | :---: |',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ];
+}
+
+/** Parts (d), (e) and (j) as markdown: checkout per rate, stages, capacity and memory. */
+export function checkoutSections(
+  report: Pick<BenchReport, 'checkout' | 'memory' | 'capacity'> & { database: string },
+): string[] {
+  const { database } = report;
   const { checkout, memory } = report;
+  const lines: string[] = [];
   if (checkout && checkout.length > 0) {
     const [first] = checkout;
     lines.push(
@@ -208,7 +289,7 @@ export function renderMarkdown(report: BenchReport): string {
       `## Checkout: POST /orders → PAID, ${first!.durationSeconds} s per rate`,
       '',
       'The whole shop as separate processes (gateway, product, order, payment; ' +
-        (settings.database === 'postgres' ? 'a PostgreSQL server' : 'embedded PGlite') +
+        (database === 'postgres' ? 'a PostgreSQL server' : 'embedded PGlite') +
         '; one Kafka broker), fed by the load generator: each order journey lists the catalog, ' +
         'views a product, POSTs the order and polls it (first after ' +
         `${first!.pollIntervalMs} ms, then 1.5× later each time, at most every ${first!.maxPollIntervalMs} ms). ` +
@@ -230,6 +311,7 @@ export function renderMarkdown(report: BenchReport): string {
       ),
     );
     if (failures.length > 0) lines.push('', `Failed journeys: ${failures.join('; ')}.`);
+    for (const run of checkout) lines.push(...stageTable(run));
   }
   if (memory) {
     const lastRate = checkout?.at(-1)?.ordersPerSecond ?? '';
@@ -250,7 +332,68 @@ export function renderMarkdown(report: BenchReport): string {
       ),
     );
   }
-  return `${lines.join('\n')}\n`;
+  if (report.capacity) lines.push(...capacitySection(report.capacity));
+  return lines;
+}
+
+function stageTable(run: CheckoutResult, where = ''): string[] {
+  if (run.stages.length === 0) return [];
+  return [
+    '',
+    `### Where a checkout's time goes at ${run.ordersPerSecond} orders/s${where ? ` (${where})` : ''}`,
+    '',
+    "Each stage's own duration, from the services' histograms (`CHECKOUT_STAGES`; every " +
+      "replica's `/metrics` read before and after the run): the mean from their sums, p50 and " +
+      'p99 estimated from their buckets as `histogram_quantile` does (so only as fine as the ' +
+      'bucket bounds: 1, 2.5, 5, 10, 25, 50, 100, 250 ms …).',
+    '',
+    '| stage | service | count | mean ms | p50 ms | p99 ms |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    ...run.stages.map(
+      (stage) =>
+        `| ${stage.stage} | ${stage.service} | ${stage.count} | ${ms(stage.meanMs)} | ` +
+        `${ms(stage.p50Ms)} | ${ms(stage.p99Ms)} |`,
+    ),
+    `| **sum of the means** | | | ${ms(sumOf(run.stages.map((stage) => stage.meanMs)))} | | |`,
+  ];
+}
+
+function capacitySection(capacity: CapacityResult): string[] {
+  const replicas = Object.entries(capacity.replicas)
+    .filter(([, count]) => count > 1)
+    .map(([service, count]) => `${service}=${count}`)
+    .join(',');
+  const { settings } = capacity;
+  const lines = [
+    '',
+    `## (j) Capacity: ${capacity.capacityOrdersPerSecond ?? 'below ' + settings.startOrdersPerSecond} orders/s` +
+      ` with ${replicas ? `--replicas ${replicas}` : 'one replica each'}`,
+    '',
+    `The highest rate at which the shop kept up: no journey dropped or failed, every order PAID, ` +
+      `recorded p99 ≤ ${integer(settings.p99LimitMs)} ms. From ${settings.startOrdersPerSecond} orders/s, doubled while ` +
+      `it kept up, then the gap halved ${settings.refinements} times; ${settings.durationSeconds} s a step on the same ` +
+      'shop, each step once the one before had been through every stage.',
+    '',
+    '| orders/s asked | started/s | placed | paid | failed | dropped | recorded p50 ms | recorded p99 ms | kept up |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |',
+    ...capacity.steps.map(
+      (run) =>
+        `| ${run.ordersPerSecond} | ${run.achievedOrdersPerSecond.toFixed(1)} | ${run.placed} | ` +
+        `${run.byStatus.PAID ?? 0} | ${run.failedJourneys} | ${run.droppedJourneys} | ` +
+        `${ms(run.recordedMs?.p50)} | ${ms(run.recordedMs?.p99)} | ${keptUp(run, settings.p99LimitMs) ? '✓' : '✗'} |`,
+    ),
+  ];
+  const atCapacity = capacity.steps.find(
+    (run) => run.ordersPerSecond === capacity.capacityOrdersPerSecond,
+  );
+  if (atCapacity) lines.push(...stageTable(atCapacity, 'at the capacity'));
+  return lines;
+}
+
+function sumOf(values: readonly (number | undefined)[]): number | undefined {
+  return values.some((value) => value === undefined)
+    ? undefined
+    : values.reduce<number>((total, value) => total + value!, 0);
 }
 
 function pacedRow(id: string, title: string, result: PacedResult): string {
