@@ -141,10 +141,18 @@ describe('chaos: order service killed before its outbox was relayed', () => {
     payment = await startShopPayment(env);
     await addProduct(databaseOf(product), 'prd_lamp', 100, 4500);
 
-    // The order service as a real process that relays only once an hour: its orders stay in the outbox.
+    // The order service as a real process that never gets to relay: another session holds the
+    // relay's lock (as a leader that stalled would), so its orders stay in the outbox — commits
+    // wake only the leader, and this process stands by.
+    const orderDb = await createDatabase({ url: env.databases.order });
+    const stalledLeader = await orderDb.tryAdvisoryLock('order-service:outbox-relay');
+    expect(stalledLeader).not.toBeNull();
     const main = fileURLToPath(new URL('../../order/dist/main.js', import.meta.url));
     child = spawn(process.execPath, [main], {
-      env: { ...process.env, ...orderEnv(env, { OUTBOX_POLL_INTERVAL: '1h', LOG_LEVEL: 'warn' }) },
+      env: {
+        ...process.env,
+        ...orderEnv(env, { OUTBOX_POLL_INTERVAL: '50ms', LOG_LEVEL: 'warn' }),
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const orders = createClient(OrderServiceClient, {
@@ -174,12 +182,13 @@ describe('chaos: order service killed before its outbox was relayed', () => {
       orders.close();
     }
 
-    const orderDb = await createDatabase({ url: env.databases.order });
     try {
+      // While it ran, standing by and trying for the lock every 50 ms, it published none of them.
       const pending = await orderDb.query<{ n: number }>(
         'SELECT count(*) AS n FROM outbox WHERE published_at IS NULL',
       );
       expect(Number(pending.rows[0]!.n)).toBe(10);
+      await stalledLeader!.release();
 
       const restarted = await startShopOrder(env);
       try {
