@@ -42,14 +42,30 @@ interface OrderRow {
   updated_at: Date | string;
 }
 
+/** An order row with its lines, as `SELECT_ORDER` reads them: one round trip per read. */
+interface OrderWithLinesRow extends OrderRow {
+  lines: LineRow[];
+}
+
 interface LineRow {
-  order_id: string;
   product_id: string;
   sku: string;
   name: string;
   quantity: number;
   unit_price_minor: string | number;
 }
+
+// Orders with their lines in line order, aggregated by PostgreSQL, so a read (every poll of an
+// order, every saga step) is one round trip instead of two.
+const SELECT_ORDER = `
+  SELECT o.*,
+         COALESCE((SELECT json_agg(json_build_object('product_id', l.product_id, 'sku', l.sku,
+                                                     'name', l.name, 'quantity', l.quantity,
+                                                     'unit_price_minor', l.unit_price_minor)
+                                   ORDER BY l.line_no)
+                     FROM order_lines l
+                    WHERE l.order_id = o.id), '[]'::json) AS lines
+    FROM orders o`;
 
 /** Stores and reads orders. Writes take the caller's transaction so the outbox joins it. */
 @Injectable()
@@ -111,57 +127,48 @@ export class OrdersRepository {
 
   /** One order with its lines. */
   async findById(id: string, db: Queryable = this.db): Promise<OrderRecord | undefined> {
-    const orders = await db.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id]);
-    const [order] = await this.withLines(db, orders.rows);
-    return order;
+    const { rows } = await db.query<OrderWithLinesRow>(`${SELECT_ORDER} WHERE o.id = $1`, [id]);
+    return rows.map(toRecord)[0];
   }
 
   /** The order created with this customer's idempotency key. */
   async findByIdempotencyKey(customerId: string, key: string): Promise<OrderRecord | undefined> {
-    const orders = await this.db.query<OrderRow>(
-      'SELECT * FROM orders WHERE customer_id = $1 AND idempotency_key = $2',
+    const { rows } = await this.db.query<OrderWithLinesRow>(
+      `${SELECT_ORDER} WHERE o.customer_id = $1 AND o.idempotency_key = $2`,
       [customerId, key],
     );
-    const [order] = await this.withLines(this.db, orders.rows);
-    return order;
+    return rows.map(toRecord)[0];
   }
 
   /** A page of a customer's orders, newest first. */
   async listByCustomer(customerId: string, limit: number, offset: number): Promise<OrderRecord[]> {
-    const orders = await this.db.query<OrderRow>(
-      'SELECT * FROM orders WHERE customer_id = $1 ORDER BY created_at DESC, id LIMIT $2 OFFSET $3',
+    const { rows } = await this.db.query<OrderWithLinesRow>(
+      `${SELECT_ORDER} WHERE o.customer_id = $1 ORDER BY o.created_at DESC, o.id LIMIT $2 OFFSET $3`,
       [customerId, limit, offset],
     );
-    return this.withLines(this.db, orders.rows);
+    return rows.map(toRecord);
   }
+}
 
-  private async withLines(db: Queryable, rows: readonly OrderRow[]): Promise<OrderRecord[]> {
-    if (rows.length === 0) return [];
-    const lines = await db.query<LineRow>(
-      'SELECT * FROM order_lines WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, line_no',
-      [rows.map((row) => row.id)],
-    );
-    return rows.map((row) => ({
-      id: row.id,
-      customerId: row.customer_id,
-      status: row.status,
-      statusReason: row.status_reason,
-      totalMinor: Number(row.total_minor),
-      currency: row.currency,
-      paymentToken: row.payment_token,
-      idempotencyKey: row.idempotency_key,
-      requestHash: row.request_hash,
-      createdAt: new Date(row.created_at),
-      updatedAt: new Date(row.updated_at),
-      lines: lines.rows
-        .filter((line) => line.order_id === row.id)
-        .map((line) => ({
-          productId: line.product_id,
-          sku: line.sku,
-          name: line.name,
-          quantity: Number(line.quantity),
-          unitPriceMinor: Number(line.unit_price_minor),
-        })),
-    }));
-  }
+function toRecord(row: OrderWithLinesRow): OrderRecord {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    status: row.status,
+    statusReason: row.status_reason,
+    totalMinor: Number(row.total_minor),
+    currency: row.currency,
+    paymentToken: row.payment_token,
+    idempotencyKey: row.idempotency_key,
+    requestHash: row.request_hash,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    lines: row.lines.map((line) => ({
+      productId: line.product_id,
+      sku: line.sku,
+      name: line.name,
+      quantity: Number(line.quantity),
+      unitPriceMinor: Number(line.unit_price_minor),
+    })),
+  };
 }
