@@ -176,8 +176,8 @@ export interface MemoryResult {
   peakBytes: number | undefined;
 }
 
-/** Everything one `pnpm bench` run measured. */
-export interface BenchReport {
+/** What every report opens with. */
+export interface ReportHeader {
   version: 2;
   /** `pnpm bench` or `pnpm bench -- --quick` (shorter parts; its wall time is an acceptance figure). */
   mode: BenchMode;
@@ -185,6 +185,10 @@ export interface BenchReport {
   finishedAt: string;
   commit: string | undefined;
   machine: MachineInfo;
+}
+
+/** Everything one `pnpm bench` run measured. */
+export interface BenchReport extends ReportHeader {
   settings: ThroughputSettings & {
     database: BenchDatabase;
     observabilityRounds: number;
@@ -486,12 +490,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     };
     const overA = (part: ThroughputPart) => requestsPerSecond(part) / requestsPerSecond(a);
     return {
-      version: 2,
-      mode: options.mode,
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      commit: options.commit,
-      machine,
+      ...reportHeader(options, startedAt, machine),
       settings: {
         ...options.throughput,
         database: options.database,
@@ -522,13 +521,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
 }
 
 /** What `pnpm bench -- --checkout-only` measured: parts (d), (e) and (j) alone. */
-export interface CheckoutReport {
-  version: 2;
-  mode: BenchMode;
-  startedAt: string;
-  finishedAt: string;
-  commit: string | undefined;
-  machine: MachineInfo;
+export interface CheckoutReport extends ReportHeader {
   database: BenchDatabase;
   checkout: CheckoutResult[];
   memory: MemoryResult[];
@@ -558,12 +551,7 @@ export async function runCheckoutBenchmarks(
         postgres,
       );
       return {
-        version: 2,
-        mode: options.mode,
-        startedAt: startedAt.toISOString(),
-        finishedAt: new Date().toISOString(),
-        commit: options.commit,
-        machine,
+        ...reportHeader(options, startedAt, machine),
         database: options.database,
         ...result,
       };
@@ -573,6 +561,22 @@ export async function runCheckoutBenchmarks(
   } finally {
     await kafka.release();
   }
+}
+
+/** What every report opens with: format version, mode, when, which commit, which machine. */
+function reportHeader(
+  options: Pick<BenchOptions, 'mode' | 'commit'>,
+  startedAt: Date,
+  machine: MachineInfo,
+): ReportHeader {
+  return {
+    version: 2,
+    mode: options.mode,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    commit: options.commit,
+    machine,
+  };
 }
 
 function hopResult(

@@ -152,11 +152,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       .map(([service, count]) => `-${service}${count}`)
       .join('');
     const name = `${report.startedAt.slice(0, 10)}-${machineSlug(report.machine)}-checkout${replicas}`;
-    await mkdir(directory, { recursive: true });
-    await writeFile(join(directory, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(join(directory, `${name}.md`), markdown);
-    process.stdout.write(`\n${markdown}`);
-    log(`wrote ${join(directory, name)}.json and .md`);
+    await writeResults(directory, name, report, markdown, log);
     return 0;
   }
 
@@ -180,10 +176,21 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   const markdown = renderMarkdown(report);
   const directory = values.out ?? RESULTS_DIR;
   const name = `${report.startedAt.slice(0, 10)}-${machineSlug(report.machine)}`;
+  await writeResults(directory, name, report, markdown, log);
+  return 0;
+}
+
+/** Writes `<name>.json` and `<name>.md` into `directory` and prints the markdown. */
+async function writeResults(
+  directory: string,
+  name: string,
+  report: object,
+  markdown: string,
+  log: (line: string) => void,
+): Promise<void> {
   await mkdir(directory, { recursive: true });
   await writeFile(join(directory, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(join(directory, `${name}.md`), markdown);
   process.stdout.write(`\n${markdown}`);
   log(`wrote ${join(directory, name)}.json and .md`);
-  return 0;
 }
