@@ -604,6 +604,9 @@ function failOnErrors(part: string, result: ThroughputResult): void {
     );
 }
 
+/** Units every product of the checkout parts' shop starts with. */
+const SEED_STOCK = 1_000_000;
+
 /** (d) and (e): the whole shop as separate processes, idle, then under a steady order rate. */
 async function runCheckout(
   kafka: KafkaLease,
@@ -633,7 +636,12 @@ async function runCheckout(
       kafkaBrokers: kafka.brokers.join(','),
       kafkaNamespace,
       logLevel: 'info',
-      env: { gateway: { RATE_LIMIT_MAX: String(RATE_LIMIT_MAX) } },
+      env: {
+        gateway: { RATE_LIMIT_MAX: String(RATE_LIMIT_MAX) },
+        // The demo catalog holds 2,341 units in all, fewer than the orders of a full run with
+        // its capacity search: every product starts with plenty, so no rate runs out of stock.
+        product: { SEED_STOCK: String(SEED_STOCK) },
+      },
       ...(settings.replicas ? { replicas: settings.replicas } : {}),
     });
     try {

@@ -1,6 +1,7 @@
 import {
   bool,
   duration,
+  integer,
   loadConfig,
   z,
   type Config,
@@ -17,6 +18,11 @@ export const productConfigSchema = serviceConfigSchema('product', {
     .default(5_000)
     .describe('How often expired reservations are released'),
   SEED_CATALOG: bool().default(true).describe('Load the demo catalog at start-up (idempotent)'),
+  SEED_STOCK: integer({ min: 1, max: 1_000_000_000 })
+    .optional()
+    .describe(
+      "Units on hand every seeded product starts with, instead of the demo catalog's own figure (for load tests)",
+    ),
   CATALOG_CURRENCY: z
     .string()
     .regex(/^[A-Z]{3}$/)

@@ -324,3 +324,26 @@ describe('reservation expiry', () => {
     expect(released.reservation?.status).toBe(ReservationStatus.RESERVATION_STATUS_EXPIRED);
   });
 });
+
+describe('seeding with SEED_STOCK', () => {
+  let product: ProductUnderTest;
+
+  beforeAll(async () => {
+    product = await startProductUnderTest('pglite', { SEED_STOCK: '250000' });
+  });
+
+  afterAll(async () => {
+    await product?.stop();
+  });
+
+  it('gives every seeded product that many units instead of the demo figures', async () => {
+    const { products, totalSize } = await product.client.listProducts({
+      pageSize: 100,
+      pageToken: '',
+      category: '',
+      query: '',
+    });
+    expect(totalSize).toBe(SEED_CATALOG.length);
+    expect(new Set(products.map((item) => item.stockAvailable))).toEqual(new Set([250_000]));
+  });
+});

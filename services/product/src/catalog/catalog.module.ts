@@ -21,7 +21,10 @@ export class CatalogModule implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.SEED_CATALOG) return;
-    const added = await this.catalog.seed(SEED_CATALOG, this.config.CATALOG_CURRENCY);
+    const stock = this.config.SEED_STOCK;
+    const catalog =
+      stock === undefined ? SEED_CATALOG : SEED_CATALOG.map((product) => ({ ...product, stock }));
+    const added = await this.catalog.seed(catalog, this.config.CATALOG_CURRENCY);
     this.logger.info({ added, catalogSize: SEED_CATALOG.length }, 'demo catalog seeded');
   }
 }
