@@ -45,6 +45,8 @@ interface OutboxRow {
 const DEFAULT_BATCH_SIZE = 100;
 const DEFAULT_POLL_INTERVAL_MS = 200;
 const DEFAULT_RETRY_BACKOFF: Backoff = { initial: 250, max: 5_000 };
+/** After a failed LISTEN, the relay polls only for this long before it tries to listen again. */
+const LISTEN_RETRY_MS = 5_000;
 
 /**
  * Publishes committed outbox rows to Kafka, oldest first, and marks each row published only after
@@ -83,6 +85,8 @@ export class OutboxRelay {
   #woken = false;
   /** Ends the wait between passes early. */
   #wakeUp: (() => void) | undefined;
+  /** No new attempt to listen before this time (ms since the epoch) after one failed. */
+  #listenRetryAt = 0;
 
   constructor(options: OutboxRelayOptions) {
     this.#db = options.db;
@@ -226,8 +230,10 @@ export class OutboxRelay {
       await this.#releaseLock();
     }
     if (this.#lock) {
-      // A lost listen connection is replaced; meanwhile the poll interval bounds the wait.
-      if (this.#listening?.signal.aborted !== false) await this.#listen();
+      // A lost listen connection is replaced (after a failed attempt, not before LISTEN_RETRY_MS);
+      // meanwhile the poll interval bounds the wait.
+      if (this.#listening?.signal.aborted !== false && Date.now() >= this.#listenRetryAt)
+        await this.#listen();
       return this.#lock;
     }
     if (this.#passes.stopping.aborted) return undefined;
@@ -248,9 +254,10 @@ export class OutboxRelay {
     try {
       this.#listening = await this.#db.listen(OUTBOX_CHANNEL, this.#onCommit);
     } catch (error) {
+      this.#listenRetryAt = Date.now() + LISTEN_RETRY_MS;
       this.#logger.warn(
-        { err: error, pollIntervalMs: this.#pollIntervalMs },
-        'Cannot listen for outbox commits; relaying by polling alone',
+        { err: error, pollIntervalMs: this.#pollIntervalMs, retryInMs: LISTEN_RETRY_MS },
+        'Cannot listen for outbox commits; relaying by polling alone until listening works',
       );
     }
   }

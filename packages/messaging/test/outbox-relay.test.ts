@@ -281,6 +281,41 @@ describe.each([pgliteBackend(), postgresBackend()])(
       expect(readReasons(records)).toEqual(appender.appended);
     });
 
+    it('relays by polling alone, and says so, when it cannot listen for commits', async () => {
+      const topic = await newTopic();
+      const db = await backend.open();
+      // The same database, except that LISTEN fails (as on a connection limit).
+      const deaf: Database = new Proxy(db, {
+        get(target, property) {
+          if (property === 'listen') return () => Promise.reject(new Error('too many connections'));
+          const value = Reflect.get(target, property, target) as unknown;
+          // Methods run on the database itself, whose private fields a proxy does not have.
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        },
+      });
+      const { logger, lines } = testLogger();
+      const relay = new OutboxRelay({
+        db: deaf,
+        publisher: await connectedPublisher(),
+        lockKey: uniqueName('relay'),
+        pollIntervalMs: 20,
+        logger,
+      });
+      relay.start();
+      const appender = new Appender(topic);
+      await appender.append(db, KEYS.slice(0, 2));
+      await eventually(async () => expect(await unpublishedCount(db)).toBe(0));
+      await relay.stop();
+
+      expect(readReasons(await inspector.read(topic, 2))).toEqual(appender.appended);
+      const warnings = lines.records().filter((record) => record.level === 'warn');
+      expect(warnings.map((record) => record.msg)).toContain(
+        'Cannot listen for outbox commits; relaying by polling alone until listening works',
+      );
+      // Not a warning every pass: the next attempt waits.
+      expect(warnings.length).toBeLessThanOrEqual(2);
+    });
+
     it('lets exactly one of two replicas relay; 200 events for 5 keys arrive in append order per key', async () => {
       const topic = await newTopic();
       const db = await backend.open();
