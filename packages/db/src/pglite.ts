@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
 import { InProcessLocks, advisoryLockKey } from './advisory-lock.js';
-import { Sql, listenSql, setTransactionSql } from './sql.js';
+import { Sql, channelName, setTransactionSql } from './sql.js';
 import { pgliteTypeParsers } from './type-parsers.js';
 import {
   type AdvisoryLock,
@@ -140,9 +140,7 @@ class PgliteDatabase implements Database {
 
   async listen(channel: string, onNotification: () => void): Promise<Listening> {
     // PGlite has one session, which receives its own notifications once it listens.
-    const unlisten = await this.#pglite.listen(listenSql(channel).slice('LISTEN '.length), () =>
-      onNotification(),
-    );
+    const unlisten = await this.#pglite.listen(channelName(channel), () => onNotification());
     const listening = new AbortController();
     this.#listenings.add(listening);
     let closed: Promise<void> | undefined;

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { advisoryLockKey } from './advisory-lock.js';
 import { TransactionRolledBackError } from './errors.js';
-import { Sql, listenSql, setTransactionSql } from './sql.js';
+import { Sql, channelName, setTransactionSql } from './sql.js';
 import { pgTypeParsers } from './type-parsers.js';
 import {
   type AdvisoryLock,
@@ -193,7 +193,7 @@ class PostgresDatabase implements Database {
   }
 
   async listen(channel: string, onNotification: () => void): Promise<Listening> {
-    const listen = listenSql(channel);
+    const listen = `LISTEN ${channelName(channel)}`;
     const connection = await this.#openOwnConnection('listen');
     connection.client.on('notification', (message) => {
       if (message.channel === channel) onNotification();

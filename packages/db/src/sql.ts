@@ -10,14 +10,14 @@ export const Sql = {
 
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** `LISTEN channel`, for a channel that is a plain lowercase identifier (rejected otherwise). */
-export function listenSql(channel: string): string {
+/** `channel` itself when it is a plain lowercase identifier, safe to put in SQL; throws otherwise. */
+export function channelName(channel: string): string {
   if (!CHANNEL.test(channel)) {
     throw new TypeError(
       `A channel must be a lowercase SQL identifier, got ${JSON.stringify(channel)}`,
     );
   }
-  return `LISTEN ${channel}`;
+  return channel;
 }
 
 /** `SET TRANSACTION …` for the options, or undefined when the session defaults apply. */
