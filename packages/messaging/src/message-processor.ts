@@ -121,8 +121,9 @@ export class MessageProcessor {
     const { topic } = message;
     const startedAt = performance.now();
     metrics.consumed.inc({ topic });
+    // NaN without a timestamp.
     const sentAt = Number(message.timestamp);
-    if (message.timestamp !== undefined && Number.isFinite(sentAt)) {
+    if (Number.isFinite(sentAt)) {
       metrics.deliverySeconds.observe(
         { topic, event_type: event.type },
         Math.max(0, this.#now().getTime() - sentAt) / 1000,
