@@ -728,20 +728,21 @@ async function checkoutWithStages(
   settings: NonNullable<BenchOptions['checkout']>,
   log: (line: string) => void,
 ): Promise<CheckoutResult> {
-  await caughtUp(shop);
-  const before = await readStages(shop);
+  const before = await caughtUp(shop);
   const run = await checkoutAt(rate, shop.gatewayUrl, settings, log);
-  await caughtUp(shop);
-  run.stages = stageResults(await readStages(shop), before);
+  run.stages = stageResults(await caughtUp(shop), before);
   return run;
 }
 
-/** Waits (up to 60 s) until the first and the last stage have seen as many orders. */
-async function caughtUp(shop: RunningShop): Promise<void> {
+/**
+ * Waits (up to 60 s) until the first and the last stage have seen as many orders, and returns the
+ * stages as they were then.
+ */
+async function caughtUp(shop: RunningShop): Promise<HistogramReading[]> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const readings = await readStages(shop);
-    if (readings[0]!.count === readings.at(-1)!.count || Date.now() > deadline) return;
+    if (readings[0]!.count === readings.at(-1)!.count || Date.now() > deadline) return readings;
     await sleep(250);
   }
 }
@@ -799,39 +800,24 @@ async function checkoutAt(
 
 /** Every stage's histogram, summed over the instances of its service. */
 async function readStages(shop: RunningShop): Promise<HistogramReading[]> {
-  const pages = new Map<string, Promise<string>>();
-  const page = (url: string) => {
-    let text = pages.get(url);
-    if (!text) {
-      text = fetchText(`${url}/metrics`);
-      pages.set(url, text);
-    }
-    return text;
-  };
-  return Promise.all(
-    CHECKOUT_STAGES.map(async (stage) => {
-      const readings = await Promise.all(
-        shop
-          .instancesOf(stage.service)
-          .map(async (instance) =>
-            readHistogram(await page(instance.httpUrl), stage.metric, (labels) =>
-              isSeriesOfStage(stage, labels),
-            ),
-          ),
-      );
-      return readings.reduce(addReadings, { count: 0, sum: 0, buckets: [] });
-    }),
+  // One page per service, its replicas' pages one after the other: readHistogram adds up the
+  // matching series, whichever replica wrote them.
+  const services = [...new Set(CHECKOUT_STAGES.map((stage) => stage.service))];
+  const pages = new Map(
+    await Promise.all(
+      services.map(async (service) => {
+        const texts = await Promise.all(
+          shop.instancesOf(service).map((instance) => fetchText(`${instance.httpUrl}/metrics`)),
+        );
+        return [service, texts.join('\n')] as const;
+      }),
+    ),
   );
-}
-
-function addReadings(total: HistogramReading, next: HistogramReading): HistogramReading {
-  const counts = new Map(total.buckets.map(({ le, count }) => [le, count]));
-  for (const { le, count } of next.buckets) counts.set(le, (counts.get(le) ?? 0) + count);
-  return {
-    count: total.count + next.count,
-    sum: total.sum + next.sum,
-    buckets: [...counts].sort(([a], [b]) => a - b).map(([le, count]) => ({ le, count })),
-  };
+  return CHECKOUT_STAGES.map((stage) =>
+    readHistogram(pages.get(stage.service)!, stage.metric, (labels) =>
+      isSeriesOfStage(stage, labels),
+    ),
+  );
 }
 
 /** The stages' observations between two readings. */

@@ -113,13 +113,22 @@ describe('checkout saga with a real broker', () => {
 
   it("records every stage of an order's checkout on the services' /metrics", async () => {
     const services = { order: shop.order, payment: shop.payment, product: shop.product };
-    const readings = async () =>
-      Promise.all(
-        CHECKOUT_STAGES.map(async (stage) => {
-          const text = await (await fetch(`${services[stage.service].httpAddress}/metrics`)).text();
-          return readHistogram(text, stage.metric, (labels) => isSeriesOfStage(stage, labels));
-        }),
+    const readings = async () => {
+      // Each service's page once, then every stage from its service's page.
+      const pages = Object.fromEntries(
+        await Promise.all(
+          Object.entries(services).map(async ([name, service]) => [
+            name,
+            await (await fetch(`${service.httpAddress}/metrics`)).text(),
+          ]),
+        ),
+      ) as Record<keyof typeof services, string>;
+      return CHECKOUT_STAGES.map((stage) =>
+        readHistogram(pages[stage.service], stage.metric, (labels) =>
+          isSeriesOfStage(stage, labels),
+        ),
       );
+    };
     const before = await readings();
     const order = await place(TEST_CARD_TOKENS.success);
     expect((await settled(order.id)).status).toBe(OrderStatus.ORDER_STATUS_PAID);
