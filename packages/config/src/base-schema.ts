@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, duration, logLevel, nodeEnv, port } from './fields.js';
+import { bool, duration, logLevel, nodeEnv, port, ratio, url } from './fields.js';
 
 /**
  * Variables every Mercato service reads. Services extend it with their own:
@@ -20,6 +20,17 @@ export const baseServiceSchema = z.object({
   HTTP_PORT: port()
     .default(8080)
     .describe('Port of the HTTP server (health, metrics, and the API where there is one)'),
+  // The OpenTelemetry SDK's own variable names, so operators' habits and tooling carry over.
+  OTEL_EXPORTER_OTLP_ENDPOINT: url({ protocols: ['http', 'https'] })
+    .optional()
+    .describe(
+      'OTLP/HTTP receiver for traces (Jaeger or a Collector, e.g. http://jaeger:4318); unset: no spans are recorded',
+    ),
+  OTEL_TRACES_SAMPLER_ARG: ratio()
+    .default(1)
+    .describe(
+      'Share of new traces recorded (parent-based: a trace follows its first service’s choice)',
+    ),
   // Drain delay plus shutdown timeout stays under Kubernetes' default 30 s grace period.
   SHUTDOWN_DRAIN_DELAY: duration()
     .default(5_000)

@@ -54,6 +54,8 @@ describe('describeVariables', () => {
       { name: 'LOG_PRETTY', required: false, hasDefault: true },
       { name: 'SERVICE_NAME', required: false, hasDefault: false },
       { name: 'HTTP_PORT', required: false, hasDefault: true },
+      { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', required: false, hasDefault: false },
+      { name: 'OTEL_TRACES_SAMPLER_ARG', required: false, hasDefault: true },
       { name: 'SHUTDOWN_DRAIN_DELAY', required: false, hasDefault: true },
       { name: 'SHUTDOWN_TIMEOUT', required: false, hasDefault: true },
     ]);

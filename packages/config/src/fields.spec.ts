@@ -4,6 +4,7 @@ import {
   bool,
   csvList,
   duration,
+  ratio,
   integer,
   logLevel,
   nodeEnv,
@@ -79,6 +80,22 @@ describe('csvList', () => {
     expect(rejectionOf(csvList(), ' , ')).toBe(
       'expected a comma-separated list with at least one item',
     );
+  });
+});
+
+describe('ratio', () => {
+  it.each([
+    ['0', 0],
+    ['1', 1],
+    ['0.1', 0.1],
+    ['.25', 0.25],
+    ['1.0', 1],
+  ])('reads %j as %d', (text, value) => {
+    expect(ratio().parse(text)).toBe(value);
+  });
+
+  it.each(['1.5', '-0.1', '10%', 'half', '', '1e-1'])('refuses %j', (text) => {
+    expect(ratio().safeParse(text).success).toBe(false);
   });
 });
 

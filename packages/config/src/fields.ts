@@ -59,6 +59,15 @@ export function integer(bounds: { min?: number; max?: number } = {}) {
   });
 }
 
+/** A share from 0 to 1 inclusive, such as `0.1` (a sampling ratio). */
+export function ratio() {
+  return envField('a number from 0 to 1', (text) => {
+    if (!/^(?:0|1|0?\.\d+|1\.0*)$/.test(text)) return undefined;
+    const value = Number(text);
+    return value >= 0 && value <= 1 ? value : undefined;
+  });
+}
+
 /**
  * An absolute URL, kept as the string it was given. `protocols` (without the colon, e.g.
  * `['http', 'https']`) restricts the scheme.

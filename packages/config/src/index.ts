@@ -13,6 +13,7 @@ export {
   nodeEnv,
   oneOf,
   port,
+  ratio,
   secret,
   url,
   type LogLevel,

@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'info',
       LOG_PRETTY: false,
       HTTP_PORT: 8080,
+      OTEL_TRACES_SAMPLER_ARG: 1,
       SHUTDOWN_DRAIN_DELAY: 5_000,
       SHUTDOWN_TIMEOUT: 20_000,
       GRPC_PORT: 50051,

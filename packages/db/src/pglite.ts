@@ -2,7 +2,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
 import { InProcessLocks, advisoryLockKey } from './advisory-lock.js';
-import { Sql, channelName, setTransactionSql } from './sql.js';
+import { inChildSpan, tracedQuery } from '@mercato/tracing';
+import {
+  Sql,
+  TRANSACTION_SPAN,
+  TRANSACTION_SPAN_OPTIONS,
+  channelName,
+  setTransactionSql,
+} from './sql.js';
 import { pgliteTypeParsers } from './type-parsers.js';
 import {
   type AdvisoryLock,
@@ -27,7 +34,7 @@ async function runQuery<Row extends object>(
   sql: string,
   params: readonly unknown[] = [],
 ): Promise<QueryResult<Row>> {
-  return toResult(await target.query<Row>(sql, [...params]));
+  return toResult(await tracedQuery(sql, () => target.query<Row>(sql, [...params])));
 }
 
 async function runScript(target: PgliteTarget, script: string): Promise<void> {
@@ -72,6 +79,12 @@ class PgliteDatabase implements Database {
     options?: TransactionOptions,
   ): Promise<T> {
     this.#refuseInsideTransaction();
+    return inChildSpan(TRANSACTION_SPAN, TRANSACTION_SPAN_OPTIONS, () =>
+      this.#transaction(fn, options),
+    );
+  }
+
+  #transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
     return this.#pglite.transaction(async (pgliteTx) => {
       const scope = { open: true };
       try {

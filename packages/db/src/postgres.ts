@@ -1,7 +1,14 @@
 import pg from 'pg';
+import { inChildSpan, tracedQuery } from '@mercato/tracing';
 import { advisoryLockKey } from './advisory-lock.js';
 import { TransactionRolledBackError } from './errors.js';
-import { Sql, channelName, setTransactionSql } from './sql.js';
+import {
+  Sql,
+  TRANSACTION_SPAN,
+  TRANSACTION_SPAN_OPTIONS,
+  channelName,
+  setTransactionSql,
+} from './sql.js';
 import { pgTypeParsers } from './type-parsers.js';
 import {
   type AdvisoryLock,
@@ -33,7 +40,7 @@ async function runQuery<Row extends object>(
 ): Promise<QueryResult<Row>> {
   // Always the extended protocol, as PGlite's query() uses: one statement per call on both backends.
   const config: ExtendedQueryConfig = { text: sql, values: [...params], queryMode: 'extended' };
-  const result = await target.query(config);
+  const result = await tracedQuery(sql, () => target.query(config));
   return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
 }
 
@@ -111,6 +118,15 @@ class PostgresDatabase implements Database {
   }
 
   async transaction<T>(
+    fn: (tx: Queryable) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    return inChildSpan(TRANSACTION_SPAN, TRANSACTION_SPAN_OPTIONS, () =>
+      this.#transaction(fn, options),
+    );
+  }
+
+  async #transaction<T>(
     fn: (tx: Queryable) => Promise<T>,
     options?: TransactionOptions,
   ): Promise<T> {

@@ -1,3 +1,4 @@
+import { SpanKind } from '@mercato/tracing';
 import { type TransactionOptions } from './types.js';
 
 /** Statements both backends run, so the engine sees the same SQL either way. */
@@ -19,6 +20,13 @@ export function channelName(channel: string): string {
   }
   return channel;
 }
+
+/** The span around a transaction, BEGIN to COMMIT: its queries are its children. */
+export const TRANSACTION_SPAN = 'transaction';
+export const TRANSACTION_SPAN_OPTIONS = {
+  kind: SpanKind.CLIENT,
+  attributes: { 'db.system.name': 'postgresql' },
+} as const;
 
 /** `SET TRANSACTION …` for the options, or undefined when the session defaults apply. */
 export function setTransactionSql(options: TransactionOptions | undefined): string | undefined {

@@ -50,9 +50,9 @@ describe('context on log lines', () => {
     logger.info('unrelated');
 
     const [received, slow, unrelated] = destination.records();
-    expect(received).toMatchObject({ requestId: 'req-1', traceId: 'trace-1' });
-    expect(received).not.toHaveProperty('spanId');
-    expect(slow).toMatchObject({ requestId: 'req-1', traceId: 'trace-1', step: 'reserve' });
+    expect(received).toMatchObject({ requestId: 'req-1', trace_id: 'trace-1' });
+    expect(received).not.toHaveProperty('span_id');
+    expect(slow).toMatchObject({ requestId: 'req-1', trace_id: 'trace-1', step: 'reserve' });
     expect(unrelated).not.toHaveProperty('requestId');
   });
 
@@ -68,10 +68,10 @@ describe('context on log lines', () => {
     logger.info('outside');
 
     const [before, after, outside] = destination.records();
-    expect(before).toMatchObject({ requestId: 'req-2', traceId: 'trace-2', msg: 'before await' });
-    expect(after).toMatchObject({ requestId: 'req-2', traceId: 'trace-2', component: 'grpc' });
+    expect(before).toMatchObject({ requestId: 'req-2', trace_id: 'trace-2', msg: 'before await' });
+    expect(after).toMatchObject({ requestId: 'req-2', trace_id: 'trace-2', component: 'grpc' });
     expect(outside).not.toHaveProperty('requestId');
-    expect(outside).not.toHaveProperty('traceId');
+    expect(outside).not.toHaveProperty('trace_id');
   });
 
   it('lets bound and explicit fields win over the ambient context without repeating keys', () => {
@@ -85,11 +85,35 @@ describe('context on log lines', () => {
 
     const [boundLine, explicitLine] = destination.text.trimEnd().split('\n');
     expect(boundLine?.match(/"requestId"/g)).toHaveLength(1);
-    expect(JSON.parse(boundLine ?? '')).toMatchObject({ requestId: 'bound', traceId: 'trace-3' });
+    expect(JSON.parse(boundLine ?? '')).toMatchObject({ requestId: 'bound', trace_id: 'trace-3' });
     expect(explicitLine?.match(/"requestId"/g)).toHaveLength(1);
     expect(JSON.parse(explicitLine ?? '')).toMatchObject({
       requestId: 'explicit',
-      traceId: 'trace-3',
+      trace_id: 'trace-3',
     });
+  });
+
+  it('names trace ids as OpenTelemetry log records do and keeps the traceparent off the line', () => {
+    const { logger, destination } = memoryLogger();
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    runWithLogContext(
+      { traceparent, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' },
+      () => logger.info('traced'),
+    );
+    withContext(logger, { traceparent, traceId: 'bound-trace', spanId: 'bound-span' }).info(
+      'bound',
+    );
+
+    const [traced, bound] = destination.records();
+    expect(traced).toMatchObject({
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      span_id: '00f067aa0ba902b7',
+    });
+    expect(bound).toMatchObject({ trace_id: 'bound-trace', span_id: 'bound-span' });
+    for (const line of [traced, bound]) {
+      expect(line).not.toHaveProperty('traceparent');
+      expect(line).not.toHaveProperty('traceId');
+      expect(line).not.toHaveProperty('spanId');
+    }
   });
 });

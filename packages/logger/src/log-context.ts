@@ -15,9 +15,31 @@ function definedFields(context: LogContext): Record<string, unknown> {
   return Object.fromEntries(Object.entries(context).filter(([, value]) => value !== undefined));
 }
 
+/**
+ * How context fields are named on log lines: trace and span ids under OpenTelemetry's names for
+ * log records (`trace_id`, `span_id`), so a log backend links a line to its trace. The
+ * `traceparent` (and vendor `tracestate`) are only carried to callees: their ids are on the line.
+ */
+const LINE_NAMES: Readonly<Record<string, string | null>> = {
+  traceId: 'trace_id',
+  spanId: 'span_id',
+  traceparent: null,
+  tracestate: null,
+};
+
+function lineFields(context: LogContext): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(context)) {
+    if (value === undefined) continue;
+    const lineName = name in LINE_NAMES ? LINE_NAMES[name] : name;
+    if (lineName !== null && lineName !== undefined) fields[lineName] = value;
+  }
+  return fields;
+}
+
 /** A child logger whose every line carries the given context fields (undefined ones are skipped). */
 export function withContext(logger: Logger, context: LogContext): Logger {
-  return logger.child(definedFields(context));
+  return logger.child(lineFields(context));
 }
 
 /**
@@ -56,8 +78,11 @@ export function logContextMixin(_mergeObject: object, _level: number, logger: Lo
   if (!context) return {};
   const bound = boundFields(logger);
   const fields: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(context)) {
-    if (!(name in bound)) fields[name] = value;
+  for (const name in context) {
+    const lineName = name in LINE_NAMES ? LINE_NAMES[name] : name;
+    if (lineName !== null && lineName !== undefined && !(lineName in bound)) {
+      fields[lineName] = context[name];
+    }
   }
   // pino merges the log call's own fields into this object, so it must be a fresh one.
   return fields;

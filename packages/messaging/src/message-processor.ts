@@ -8,12 +8,22 @@ import {
 } from '@mercato/contracts';
 import { type Database } from '@mercato/db';
 import { runWithLogContext, type Logger } from '@mercato/logger';
+import {
+  SpanKind,
+  failSpan,
+  inChildSpan,
+  openSpan,
+  spanLogContext,
+  type Span,
+} from '@mercato/tracing';
 import { type KafkaMetrics, type KafkaProcessingOutcome } from '@mercato/metrics';
 import { backoffDelay, delay, type Backoff } from './backoff.js';
 import { type EventContext, type EventHandler } from './consumer-types.js';
 import { ConsumerStoppingError, DuplicateEventError, PermanentEventError } from './errors.js';
 import {
+  EVENT_HEADERS,
   deadLetterHeaders,
+  headerText,
   logContextFromHeaders,
   textHeaders,
   type MessageHeaders,
@@ -86,13 +96,49 @@ export class MessageProcessor {
    * message must not be committed.
    */
   async process(message: IncomingMessage, control: DeliveryControl): Promise<ProcessingResult> {
+    const open = openSpan(`process ${message.topic}`, {
+      kind: SpanKind.CONSUMER,
+      parent: headerText(message.headers, EVENT_HEADERS.traceparent),
+      root: true,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': message.topic,
+        'messaging.destination.partition.id': String(message.partition),
+        'messaging.kafka.offset': Number(message.offset),
+        'messaging.consumer.group.name': this.#options.groupId,
+      },
+    });
+    if (open === undefined) return this.#process(message, control, undefined);
+    try {
+      const result = await runWithLogContext(spanLogContext(open), () =>
+        this.#process(message, control, open.span),
+      );
+      open.span.setAttribute('mercato.processing.outcome', result);
+      return result;
+    } catch (error) {
+      // Stopping or a rebalance: the message is left for the next delivery, nothing failed.
+      open.span.setAttribute('mercato.processing.outcome', 'interrupted');
+      throw error;
+    } finally {
+      open.span.end();
+    }
+  }
+
+  async #process(
+    message: IncomingMessage,
+    control: DeliveryControl,
+    span: Span | undefined,
+  ): Promise<ProcessingResult> {
     let event: EventEnvelope;
     try {
       event = parseEvent(message.value);
     } catch (error) {
       if (!(error instanceof InvalidEventError)) throw error;
+      if (span) failSpan(span, error, `not a valid event, dead-lettered: ${error.message}`);
       return this.#deadLetterPoison(message, error, control);
     }
+    span?.setAttributes({ 'messaging.message.id': event.id, 'mercato.event.type': event.type });
     if (this.#options.eventTypes && !this.#options.eventTypes.has(event.type)) {
       this.#options.logger.debug(
         { eventId: event.id, eventType: event.type, topic: message.topic },
@@ -100,8 +146,10 @@ export class MessageProcessor {
       );
       return 'skipped';
     }
+    const correlation = logContextFromHeaders(message.headers);
     const context = {
-      ...logContextFromHeaders(message.headers),
+      // Under a span, the span's trace context (already ambient) replaces the producer's.
+      ...(span ? { requestId: correlation.requestId } : correlation),
       eventId: event.id,
       eventType: event.type,
       orderId: event.subject,
@@ -109,13 +157,14 @@ export class MessageProcessor {
       partition: message.partition,
       offset: message.offset,
     };
-    return runWithLogContext(context, () => this.#processEvent(event, message, control));
+    return runWithLogContext(context, () => this.#processEvent(event, message, control, span));
   }
 
   async #processEvent(
     event: EventEnvelope,
     message: IncomingMessage,
     control: DeliveryControl,
+    span: Span | undefined,
   ): Promise<ProcessingResult> {
     const { metrics, logger, maxAttempts, backoff } = this.#options;
     const { topic } = message;
@@ -161,6 +210,10 @@ export class MessageProcessor {
             ? 'Handler rejected the event permanently; dead-lettering it'
             : `Handler failed ${attempt} times; dead-lettering the event`,
         );
+        if (span) {
+          const reason = failure instanceof Error ? failure.message : String(failure);
+          failSpan(span, failure, `dead-lettered after ${attempt} attempts: ${reason}`);
+        }
         await this.#deadLetter(message, failure, attempt, control);
         metrics.deadLettered.inc({ topic });
         finish('dead_lettered');
@@ -168,6 +221,11 @@ export class MessageProcessor {
       }
       metrics.failed.inc({ topic });
       const retryInMs = backoffDelay(backoff, attempt);
+      span?.addEvent('handler failed; retrying', {
+        'mercato.attempt': attempt,
+        'exception.message': failure instanceof Error ? failure.message : String(failure),
+        'mercato.retry_in_ms': retryInMs,
+      });
       logger.warn({ err: failure, attempt, retryInMs }, 'Handler failed; retrying');
       try {
         await this.#wait(retryInMs, control);
@@ -280,8 +338,20 @@ export class MessageProcessor {
         failedAt: this.#now(),
       }),
     };
-    await this.#infrastructure('publish to the dead-letter topic', control, () =>
-      this.#options.deadLetters.publish([record]),
+    await inChildSpan(
+      `send ${record.topic}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'send',
+          'messaging.destination.name': record.topic,
+        },
+      },
+      () =>
+        this.#infrastructure('publish to the dead-letter topic', control, () =>
+          this.#options.deadLetters.publish([record]),
+        ),
     );
   }
 

@@ -5,6 +5,7 @@ import { counter, gauge, histogram, STAGE_BUCKETS_SECONDS } from '@mercato/metri
 import { Registry, type Counter, type Gauge, type Histogram } from 'prom-client';
 import { BackgroundPasses } from './background-passes.js';
 import { backoffDelay, delay, validBackoff, type Backoff } from './backoff.js';
+import { SpanKind, failSpan, openSpan, type OpenSpan } from '@mercato/tracing';
 import { EVENT_HEADERS } from './headers.js';
 import { OUTBOX_CHANNEL } from './migrations.js';
 import { type EventPublisher, type OutgoingRecord } from './publisher.js';
@@ -199,12 +200,15 @@ export class OutboxRelay {
       return 0;
     }
     const lastId = rows.at(-1)?.id;
+    const spans = rows.map(relaySpan);
     try {
-      await this.#publisher.publish(rows.map(toRecord));
+      await this.#publisher.publish(rows.map((row, n) => toRecord(row, spans[n])));
     } catch (error) {
       this.#retryUpToId = lastId;
+      for (const open of spans) if (open) endSpan(open.span, error);
       throw error;
     }
+    for (const open of spans) open?.span.end();
     this.#retryUpToId = undefined;
     const sinceSelected = (performance.now() - selectedAt) / 1000;
     for (const row of rows) {
@@ -312,13 +316,46 @@ export function relayMetrics(registry: Registry): {
   };
 }
 
-function toRecord(row: OutboxRow): OutgoingRecord {
+/**
+ * The PRODUCER span of one row's publication, in the trace of the work that wrote the row (its
+ * stored `traceparent`). It starts when the row was written, so its length is the row's whole way
+ * to the broker: waiting in the outbox, then the send until the broker acknowledged it.
+ */
+function relaySpan(row: OutboxRow): OpenSpan | undefined {
+  const parent = row.headers[EVENT_HEADERS.traceparent];
+  if (parent === undefined) return undefined;
+  const open = openSpan(`send ${row.topic}`, {
+    kind: SpanKind.PRODUCER,
+    parent,
+    root: false,
+    startTime: Date.now() - Math.max(0, row.age_seconds) * 1000,
+    attributes: {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': row.topic,
+      'messaging.kafka.message.key': row.message_key,
+      'mercato.event.type': row.event_type,
+      'mercato.outbox.id': String(row.id),
+    },
+  });
+  open?.span.addEvent('selected by the outbox relay');
+  return open;
+}
+
+function endSpan(span: OpenSpan['span'], error: unknown): void {
+  failSpan(span, error);
+  span.end();
+}
+
+function toRecord(row: OutboxRow, span: OpenSpan | undefined): OutgoingRecord {
   return {
     topic: row.topic,
     key: row.message_key,
     value: Buffer.from(JSON.stringify(row.payload)),
     headers: {
       ...row.headers,
+      // The consumer's span is the child of this publication, not of the work that wrote the row.
+      ...(span ? { [EVENT_HEADERS.traceparent]: span.traceparent } : {}),
       [EVENT_HEADERS.eventType]: row.event_type,
       [EVENT_HEADERS.contentType]: 'application/json',
     },

@@ -1,5 +1,11 @@
 export { createMetrics, type MetricsOptions } from './registry.js';
-export { counter, gauge, histogram, DURATION_BUCKETS_SECONDS } from './instruments.js';
+export {
+  counter,
+  exportFailureCounter,
+  gauge,
+  histogram,
+  DURATION_BUCKETS_SECONDS,
+} from './instruments.js';
 export {
   httpMetricsMiddleware,
   httpRequestRecorder,

@@ -101,3 +101,13 @@ export function histogram<L extends string = never>(
 export const DURATION_BUCKETS_SECONDS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 ];
+
+/** Counts failed span exports in `tracing_export_failures_total`. */
+export function exportFailureCounter(metrics: Registry): () => void {
+  const failures = counter(
+    metrics,
+    'tracing_export_failures_total',
+    'Span exports to the trace backend that failed (those spans are dropped; requests are not affected).',
+  );
+  return () => failures.inc();
+}

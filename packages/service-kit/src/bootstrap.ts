@@ -17,7 +17,14 @@ import {
 } from '@mercato/health';
 import { disableNagleOnAccept } from '@mercato/grpc';
 import { createLogger, type Logger } from '@mercato/logger';
-import { createMetrics, grpcServerMetricsInterceptor, metricsHandler } from '@mercato/metrics';
+import {
+  createMetrics,
+  exportFailureCounter,
+  grpcServerMetricsInterceptor,
+  metricsHandler,
+} from '@mercato/metrics';
+import { grpcServerTracingInterceptor } from '@mercato/tracing';
+import { startServiceTracing } from '@mercato/tracing/sdk';
 import type { Registry } from 'prom-client';
 import { freePort } from './free-port.js';
 import { GrpcContextInterceptor } from './grpc-context.interceptor.js';
@@ -36,6 +43,10 @@ export interface GrpcServiceSettings {
   GRPC_MAX_MESSAGE_BYTES: number;
   SHUTDOWN_DRAIN_DELAY: number;
   SHUTDOWN_TIMEOUT: number;
+  /** OTLP/HTTP receiver for spans; unset: none are recorded. */
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  /** Share of new traces recorded. */
+  OTEL_TRACES_SAMPLER_ARG: number;
   /** Replaces the definition's name in logs and metrics (e.g. to tell two deployments apart). */
   SERVICE_NAME?: string;
 }
@@ -108,6 +119,12 @@ export async function startGrpcService<Config extends GrpcServiceSettings>(
     createLogger({ service: name, level: config.LOG_LEVEL as never, pretty: config.LOG_PRETTY });
   const health = createHealth();
   const metrics = createMetrics({ service: name });
+  const tracing = startServiceTracing({
+    service: name,
+    config,
+    logger,
+    onExportError: exportFailureCounter(metrics),
+  });
   let exitCode: number | undefined;
   const shutdown = createShutdownCoordinator({
     health,
@@ -126,6 +143,8 @@ export async function startGrpcService<Config extends GrpcServiceSettings>(
     },
     { logger: new NestPinoLogger(logger), abortOnError: false },
   );
+  // Registered first, so it runs last: the spans of the work finished while draining are sent too.
+  shutdown.register('tracing', () => tracing.shutdown());
   shutdown.register('application', () => app.close());
 
   let grpcPort: number;
@@ -200,7 +219,10 @@ async function serveGrpcAndHttp(
         url: `${config.HOST}:${grpcPort}`,
         gracefulShutdown: true,
         maxReceiveMessageLength: config.GRPC_MAX_MESSAGE_BYTES,
-        channelOptions: { interceptors: [grpcServerMetricsInterceptor(metrics)] },
+        channelOptions: {
+          // Tracing first: it puts the server span's context in the metadata the rest read.
+          interceptors: [grpcServerTracingInterceptor(), grpcServerMetricsInterceptor(metrics)],
+        },
         onLoadPackageDefinition: (_definition: unknown, server: GrpcServer) => {
           grpcServer = server;
           disableNagleOnAccept(server);

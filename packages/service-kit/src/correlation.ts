@@ -2,8 +2,15 @@
 // the services (the gateway) imports it as `@mercato/service-kit/correlation` without loading
 // NestJS, kafkajs or the database drivers that the package's barrel brings.
 import { randomUUID } from 'node:crypto';
-import { InterceptingCall, type Interceptor, type Metadata } from '@grpc/grpc-js';
+import {
+  InterceptingCall,
+  ListenerBuilder,
+  status as GrpcStatus,
+  type Interceptor,
+  type Metadata,
+} from '@grpc/grpc-js';
 import { getLogContext, parseTraceparent, traceFields } from '@mercato/logger';
+import { SpanKind, endRpcSpan, openSpan, rpcSpanOf } from '@mercato/tracing';
 
 /** Metadata keys that carry correlation through gRPC calls (W3C trace context + request id). */
 export const CORRELATION_METADATA = {
@@ -31,10 +38,13 @@ export function correlationFromMetadata(metadata: Metadata | undefined): {
 /**
  * A grpc-js client interceptor that forwards the current log context's request id and trace
  * context to the called service, so one request can be followed across every service's logs.
+ * Inside a sampled trace it records the call as a CLIENT span, and the callee's server span
+ * becomes that span's child.
  */
 export function correlationClientInterceptor(): Interceptor {
-  return (options, nextCall) =>
-    new InterceptingCall(nextCall(options), {
+  return (options, nextCall) => {
+    const path = options.method_definition.path;
+    return new InterceptingCall(nextCall(options), {
       start(metadata, listener, next) {
         const context = getLogContext();
         if (
@@ -43,13 +53,35 @@ export function correlationClientInterceptor(): Interceptor {
         ) {
           metadata.set(CORRELATION_METADATA.requestId, context.requestId);
         }
-        if (
-          typeof context?.traceparent === 'string' &&
-          metadata.get(CORRELATION_METADATA.traceparent).length === 0
-        ) {
-          metadata.set(CORRELATION_METADATA.traceparent, context.traceparent);
+        if (metadata.get(CORRELATION_METADATA.traceparent).length > 0) {
+          next(metadata, listener);
+          return;
         }
-        next(metadata, listener);
+        const { name, attributes } = rpcSpanOf(path);
+        const open = openSpan(name, { kind: SpanKind.CLIENT, root: false, attributes });
+        const traceparent = open?.traceparent ?? context?.traceparent;
+        if (typeof traceparent === 'string') {
+          metadata.set(CORRELATION_METADATA.traceparent, traceparent);
+        }
+        if (open === undefined) {
+          next(metadata, listener);
+          return;
+        }
+        next(
+          metadata,
+          new ListenerBuilder()
+            .withOnReceiveStatus((status, nextStatus) => {
+              endRpcSpan(
+                open,
+                status.code,
+                status.details,
+                (code) => code !== Number(GrpcStatus.OK),
+              );
+              nextStatus(status);
+            })
+            .build(),
+        );
       },
     });
+  };
 }

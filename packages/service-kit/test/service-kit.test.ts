@@ -159,8 +159,8 @@ describe('a service started with startGrpcService', () => {
       expect(lines).toEqual([
         expect.objectContaining({
           msg: 'GetProduct called',
-          traceId: TRACE_ID,
-          spanId: '00f067aa0ba902b7',
+          trace_id: TRACE_ID,
+          span_id: '00f067aa0ba902b7',
         }),
       ]);
     });
@@ -183,7 +183,7 @@ describe('a service started with startGrpcService', () => {
       await client.getProduct({ id: 'remote_anonymous' }, { metadata });
       const [line] = handlerLines(logs, 'remote_anonymous');
       expect(line?.requestId).toMatch(UUID);
-      expect(line).not.toHaveProperty('traceId');
+      expect(line).not.toHaveProperty('trace_id');
       expect(downstream.received.at(-1)?.get('x-request-id')).toEqual([line?.requestId]);
       expect(downstream.received.at(-1)?.get('traceparent')).toEqual([]);
     });
@@ -228,7 +228,7 @@ describe('a service started with startGrpcService', () => {
         .records()
         .filter((line) => line.msg === `Closed ${String(line.closer)}`)
         .map((line) => line.closer);
-      expect(closers).toEqual(['grpc server', 'application']);
+      expect(closers).toEqual(['grpc server', 'application', 'tracing']);
       expect(await connectionRefused('127.0.0.1', portOf(service.grpcAddress))).toBe(true);
       expect(await connectionRefused('127.0.0.1', portOf(service.httpAddress))).toBe(true);
     });

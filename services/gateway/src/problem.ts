@@ -35,6 +35,10 @@ export const problemSchema = z.object({
   detail: z.string().describe('What went wrong with this request'),
   instance: z.string().optional().describe('The request path'),
   requestId: z.string().optional().describe('x-request-id of the request, for support'),
+  traceId: z
+    .string()
+    .optional()
+    .describe('W3C trace id of the request: find its trace in the trace backend (Jaeger)'),
   errors: z
     .array(z.object({ field: z.string(), message: z.string() }))
     .optional()
@@ -132,6 +136,7 @@ export function sendProblem(res: Response, problem: HttpProblem, instance?: stri
     detail: problem.detail,
     ...(instance ? { instance } : {}),
     ...(typeof res.locals.requestId === 'string' ? { requestId: res.locals.requestId } : {}),
+    ...(typeof res.locals.traceId === 'string' ? { traceId: res.locals.traceId } : {}),
     ...(problem.options.errors ? { errors: problem.options.errors } : {}),
   };
   res

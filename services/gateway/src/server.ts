@@ -15,12 +15,14 @@ import { createLogger, type Logger } from '@mercato/logger';
 import {
   counter,
   createMetrics,
+  exportFailureCounter,
   httpMetricsMiddleware,
   httpRequestRecorder,
   metricsHandler,
 } from '@mercato/metrics';
 import { Gauge, type Registry } from 'prom-client';
 import { storefrontDirectory } from '@mercato/storefront';
+import { startServiceTracing } from '@mercato/tracing/sdk';
 import { buildOpenApiDocument } from './api/openapi.js';
 import { API_PREFIX, mountRoutes, type RouteDefinition } from './api/route-registry.js';
 import { apiRoutes } from './api/routes.js';
@@ -327,6 +329,12 @@ export async function startGateway(
   options: { handleSignals?: boolean; logger?: Logger } = {},
 ): Promise<RunningGateway> {
   const gateway = createServer({ config, logger: options.logger });
+  const tracing = startServiceTracing({
+    service: config.SERVICE_NAME ?? SERVICE_NAME,
+    config,
+    logger: gateway.logger,
+    onExportError: exportFailureCounter(gateway.metrics),
+  });
   const shutdown = createShutdownCoordinator({
     health: gateway.health,
     drainDelayMs: config.SHUTDOWN_DRAIN_DELAY,
@@ -334,6 +342,8 @@ export async function startGateway(
     logger: gateway.logger,
     exit: options.handleSignals ? (code) => process.exit(code) : () => undefined,
   });
+  // Registered first, so it runs last: spans of requests finished while draining are sent too.
+  shutdown.register('tracing', () => tracing.shutdown());
   shutdown.register('backend clients and catalog feed', () => gateway.close());
   const server = createHttpServer(gateway.handler);
   await new Promise<void>((resolve, reject) => {

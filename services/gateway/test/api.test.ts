@@ -433,7 +433,7 @@ describe('gateway against the real product, order and payment services', () => {
         logs.records().find((record) => record.requestId === 'req-gateway-test-1'),
       );
       expect(line).toMatchObject({
-        traceId,
+        trace_id: traceId,
         msg: 'request completed',
         req: { method: 'GET', route: '/api/v1/categories' },
         res: { statusCode: 200 },

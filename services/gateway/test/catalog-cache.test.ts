@@ -259,7 +259,7 @@ describe('the catalog cache in front of the real product service, kept fresh ove
         logs.records().find((record) => record.requestId === 'req-fast-lane-1'),
       );
       expect(line).toMatchObject({
-        traceId,
+        trace_id: traceId,
         msg: 'request completed',
         req: { method: 'GET', url: `/api/v1/products/${id}`, route: '/api/v1/products/:productId' },
         res: { statusCode: 200 },

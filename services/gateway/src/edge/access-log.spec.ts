@@ -39,7 +39,9 @@ describe('accessLogWriter', () => {
     expect(lines[0]).toMatchObject({
       level: 'info',
       service: 'gateway',
-      ...context,
+      requestId: context.requestId,
+      trace_id: context.traceId,
+      span_id: context.spanId,
       req: { method: 'GET', url: '/api/v1/products/p1', route: '/api/v1/products/:productId' },
       res: { statusCode: 200 },
       msg: 'request completed',

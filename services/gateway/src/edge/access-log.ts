@@ -44,8 +44,8 @@ export function accessLogWriter(logger: Logger): (record: AccessRecord) => void 
     // client, so they go through sink.text (card numbers masked).
     let fields = '';
     if (context?.requestId !== undefined) fields += `"requestId":${sink.text(context.requestId)},`;
-    if (context?.traceId !== undefined) fields += `"traceId":${sink.text(context.traceId)},`;
-    if (context?.spanId !== undefined) fields += `"spanId":${sink.text(context.spanId)},`;
+    if (context?.traceId !== undefined) fields += `"trace_id":${sink.text(context.traceId)},`;
+    if (context?.spanId !== undefined) fields += `"span_id":${sink.text(context.spanId)},`;
     fields +=
       `"req":{"method":${literal(method)},"url":${sink.text(path)},"route":${literal(route)}},` +
       `"res":{"statusCode":${status}},"responseTime":${Math.round(performance.now() - startedAt)}`;

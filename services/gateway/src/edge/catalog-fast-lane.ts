@@ -6,7 +6,7 @@ import { bearerToken, type Principal, type TokenService } from '../auth.js';
 import { CatalogCache } from '../catalog/catalog-cache.js';
 import { writeCatalogResponse } from '../catalog/catalog-response.js';
 import type { AccessRecord } from './access-log.js';
-import { correlationOf } from './correlation.js';
+import { endRequest, openRequest } from './correlation.js';
 import type { FixedWindowLimiter } from './limiter.js';
 import { rateLimitKey } from './rate-limit.js';
 import type { Header } from './security-headers.js';
@@ -100,12 +100,15 @@ export function catalogFastLane(
 
     // From here on, this lane answers.
     const startedAt = metrics ? metrics.started() : performance.now();
-    const correlation = correlationOf(
+    const { correlation, span } = openRequest(
+      req.method,
+      req.url!,
       headerText(req.headers['x-request-id']),
       headerText(req.headers.traceparent),
     );
     res.once('close', () => {
       const statusCode = res.writableFinished ? res.statusCode : undefined;
+      endRequest(span, req.method!, lane.route, statusCode);
       options.writeAccessLog({
         context: correlation,
         method: req.method!,

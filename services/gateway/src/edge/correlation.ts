@@ -7,7 +7,12 @@ import {
   runWithLogContext,
   type LogContext,
 } from '@mercato/logger';
+import { routeTemplate } from '@mercato/metrics';
 import { CORRELATION_METADATA } from '@mercato/service-kit/correlation';
+import { SpanKind, SpanStatusCode, openSpan, type OpenSpan } from '@mercato/tracing';
+
+/** Requests under this path are traced (the API); the rest are not. */
+const TRACED_PREFIX = '/api/';
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/;
 
@@ -34,20 +39,96 @@ export function correlationOf(requestIdHeader?: string, traceparentHeader?: stri
   return { requestId, traceId, spanId, traceparent: `00-${traceId}-${spanId}-${flags}` };
 }
 
+/** A request's correlation, and its SERVER span when the request is traced. */
+export interface TracedRequest {
+  correlation: Correlation;
+  span: OpenSpan | undefined;
+}
+
+/**
+ * Opens a request: its correlation (as {@link correlationOf}) and, for API requests while tracing
+ * is on, a SERVER span that continues the caller's trace (or starts one, as sampling decides).
+ * Probes, metrics scrapes and storefront files are not traced: they would bury the shop's traces.
+ */
+export function openRequest(
+  method: string,
+  path: string,
+  requestIdHeader: string | undefined,
+  traceparentHeader: string | undefined,
+): TracedRequest {
+  const base = correlationOf(requestIdHeader, traceparentHeader);
+  if (!path.startsWith(TRACED_PREFIX)) return { correlation: base, span: undefined };
+  const span = openSpan(method, {
+    kind: SpanKind.SERVER,
+    parent: traceparentHeader,
+    root: true,
+    attributes: {
+      'http.request.method': method,
+      'url.path': path,
+      'mercato.request_id': base.requestId,
+    },
+  });
+  if (span === undefined) return { correlation: base, span: undefined };
+  return {
+    correlation: {
+      requestId: base.requestId,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      traceparent: span.traceparent,
+    },
+    span,
+  };
+}
+
+/**
+ * Ends a request's span, named by its route template (`POST /api/v1/orders`), with the response
+ * status; 5xx and abandoned requests fail it, as OpenTelemetry's HTTP server conventions say.
+ */
+export function endRequest(
+  span: OpenSpan | undefined,
+  method: string,
+  route: string,
+  statusCode: number | undefined,
+): void {
+  if (span === undefined) return;
+  span.span.updateName(`${method} ${route}`);
+  span.span.setAttribute('http.route', route);
+  if (statusCode === undefined) {
+    span.span.setStatus({ code: SpanStatusCode.ERROR, message: 'the client went away first' });
+  } else {
+    span.span.setAttribute('http.response.status_code', statusCode);
+    if (statusCode >= 500) span.span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  span.span.end();
+}
+
 /**
  * Opens the request's log context (so log lines and gRPC metadata carry it) and echoes the
- * request id and trace context in the response.
+ * request id and trace context in the response. The request's span ends when the response does.
  */
 export function correlationMiddleware(): RequestHandler {
   return (req, res, next) => {
-    const correlation = correlationOf(
+    const { correlation, span } = openRequest(
+      req.method,
+      req.path,
       req.get(CORRELATION_METADATA.requestId),
       req.get(CORRELATION_METADATA.traceparent),
     );
     res.locals.requestId = correlation.requestId;
+    res.locals.traceId = correlation.traceId;
     res.locals.logContext = correlation;
     res.set(CORRELATION_METADATA.requestId, correlation.requestId);
     res.set(CORRELATION_METADATA.traceparent, correlation.traceparent);
+    if (span !== undefined) {
+      res.once('close', () => {
+        endRequest(
+          span,
+          req.method,
+          routeTemplate(req),
+          res.writableFinished ? res.statusCode : undefined,
+        );
+      });
+    }
     runWithLogContext(correlation, next);
   };
 }

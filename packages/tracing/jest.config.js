@@ -1,0 +1,3 @@
+import { createJestConfig } from '@mercato/jest-config';
+
+export default createJestConfig();

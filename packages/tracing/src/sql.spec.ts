@@ -1,0 +1,15 @@
+import { describe, expect, it } from '@jest/globals';
+import { sqlSpanName } from './sql.js';
+
+describe('sqlSpanName', () => {
+  it.each([
+    ['SELECT id, status FROM orders WHERE id = $1', 'SELECT orders', 'SELECT'],
+    ['  insert into outbox (topic) values ($1)', 'INSERT outbox', 'INSERT'],
+    ['UPDATE "stock_items" SET reserved = reserved + $2', 'UPDATE stock_items', 'UPDATE'],
+    ['DELETE FROM processed_events WHERE processed_at < $1', 'DELETE processed_events', 'DELETE'],
+    ['BEGIN', 'BEGIN', 'BEGIN'],
+    ['', 'SQL', 'SQL'],
+  ])('names %j %j', (sql, name, operation) => {
+    expect(sqlSpanName(sql)).toEqual({ name, operation });
+  });
+});
