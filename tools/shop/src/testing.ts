@@ -33,6 +33,8 @@ export interface ApiPayment {
 export interface ApiResponse<Body> {
   status: number;
   body: Body;
+  /** The response's headers (`traceparent`, `x-request-id`, `location`…). */
+  headers: Headers;
 }
 
 /** Order states that never change again. */
@@ -81,7 +83,11 @@ export class ShopApi {
       signal: AbortSignal.timeout(30_000),
     });
     const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Body };
+    return {
+      status: response.status,
+      body: (text ? JSON.parse(text) : undefined) as Body,
+      headers: response.headers,
+    };
   }
 
   /** Every product of the catalog, following the page tokens. */

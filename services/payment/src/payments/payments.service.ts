@@ -15,6 +15,7 @@ import {
 import type { Logger } from '@mercato/logger';
 import { appendToOutbox, type EventContext } from '@mercato/messaging';
 import { DATABASE, LOGGER } from '@mercato/service-kit';
+import { SpanKind, SpanStatusCode, inChildSpan } from '@mercato/tracing';
 import { ORDER_CLIENT, PAYMENT_PROVIDER, SERVICE_NAME } from '../payment.constants.js';
 import {
   ProviderTimeoutError,
@@ -51,9 +52,31 @@ export class PaymentsService {
 
     const order = await this.fetchOrder(data.orderId);
     const mismatch = this.mismatch(order, data);
-    const result: ChargeResult = mismatch
-      ? { outcome: 'declined', code: 'invalid_token', message: mismatch }
-      : await this.chargeWithRetry(data);
+    const result = await inChildSpan(
+      'charge payment',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'mercato.order.id': data.orderId,
+          'mercato.payment.amount_minor': data.total.amountMinor,
+          'mercato.payment.currency': data.total.currency,
+        },
+      },
+      async (span): Promise<ChargeResult> => {
+        const charged: ChargeResult = mismatch
+          ? { outcome: 'declined', code: 'invalid_token', message: mismatch }
+          : await this.chargeWithRetry(data);
+        span?.setAttribute('mercato.payment.outcome', charged.outcome);
+        if (charged.outcome !== 'succeeded') {
+          // Not a fault of the shop, but the one thing a trace of this checkout must show.
+          span?.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: `payment ${charged.outcome}: ${charged.code}`,
+          });
+        }
+        return charged;
+      },
+    );
 
     const payment: PaymentRecord = {
       id: randomUUID(),
