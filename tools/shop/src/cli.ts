@@ -18,6 +18,8 @@ Options:
   --data-dir DIR      PGlite data and logs (default .mercato)
   --reset             delete the PGlite data first (a fresh catalog and no orders)
   --log-level LEVEL   trace|debug|info|warn|error (default info; logs go to <data-dir>/logs)
+  --no-tracing        record no spans (by default: OTEL_EXPORTER_OTLP_ENDPOINT if set, else a
+                      local Jaeger if \`pnpm jaeger:install\` built one, else none)
   -h, --help          this text
 `;
 
@@ -61,6 +63,7 @@ export async function runShopCli(args: readonly string[], io: ShopCliIo): Promis
         'data-dir': { type: 'string' },
         reset: { type: 'boolean', default: false },
         'log-level': { type: 'string', default: 'info' },
+        'no-tracing': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -115,6 +118,7 @@ export async function runShopCli(args: readonly string[], io: ShopCliIo): Promis
       ports: values['free-ports'] ? 'free' : 'default',
       ...(gatewayPort !== undefined ? { gatewayPort } : {}),
       logLevel: values['log-level'],
+      tracing: values['no-tracing'] ? 'off' : 'auto',
       databaseUrls: {
         product: env.PRODUCT_DATABASE_URL,
         order: env.ORDER_DATABASE_URL,
@@ -145,6 +149,7 @@ export async function runShopCli(args: readonly string[], io: ShopCliIo): Promis
       `  API         ${base}/api/v1/products`,
       `  Metrics     ${shop.instances.map((instance) => `${instance.httpUrl}/metrics`).join('\n              ')}`,
       `  Logs        ${logs}/<service>-<replica>.log (JSON lines)`,
+      `  Traces      ${shop.tracing ? (shop.tracing.uiUrl ?? shop.tracing.endpoint) : 'off (see above)'}`,
       '',
       'Press Ctrl-C to stop.',
     ].join('\n'),
@@ -160,6 +165,8 @@ function describeEvent(event: ShopEvent): string | undefined {
       return `Kafka at ${event.brokers.join(',')} (${event.source}${event.started ? ', started now' : ''})`;
     case 'database':
       return `${event.service} data: ${event.kind === 'pglite' ? 'PGlite in' : 'PostgreSQL'} ${event.where}`;
+    case 'tracing':
+      return `traces to ${event.endpoint} (${event.source === 'given' ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : `Jaeger ${event.source}`}${event.uiUrl ? `; UI ${event.uiUrl}` : ''})`;
     case 'starting':
       return `starting ${event.instance}…`;
     case 'ready':

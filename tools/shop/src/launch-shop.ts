@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DEFAULT_PORTS } from '@mercato/contracts';
 import { acquireKafka, acquirePostgres, type PostgresLease } from '@mercato/harness';
 import { freePort } from '@mercato/service-kit';
+import { findJaeger, JAEGER_PORTS, startJaeger, type TraceBackend } from './jaeger.js';
 import { describeExit, type ProcessExit, ServiceProcess } from './service-process.js';
 import {
   DATABASE_SERVICES,
@@ -20,6 +21,7 @@ export type ShopEvent =
   | { type: 'note'; message: string }
   | { type: 'broker'; brokers: readonly string[]; source: string; started: boolean }
   | { type: 'database'; service: DatabaseService; kind: 'pglite' | 'postgres'; where: string }
+  | { type: 'tracing'; endpoint: string; uiUrl: string | undefined; source: string }
   | { type: 'starting'; instance: string }
   | { type: 'ready'; instance: string; ms: number; httpUrl: string; grpcAddress?: string }
   /** An instance ended without being asked to (a crash or a kill from outside). */
@@ -45,6 +47,12 @@ export interface LaunchOptions {
   gatewayPort?: number;
   /** LOG_LEVEL of every service (default `info`). */
   logLevel?: string;
+  /**
+   * Where spans go: `'auto'` uses OTEL_EXPORTER_OTLP_ENDPOINT when set, else runs a local Jaeger
+   * when there is a binary (`pnpm jaeger:install`), else runs without tracing and says why;
+   * `'off'` (the default) records no spans; an object names an OTLP/HTTP endpoint.
+   */
+  tracing?: 'auto' | 'off' | { endpoint: string };
   /** Extra variables per service. */
   env?: Partial<Record<ShopService, Record<string, string>>>;
   /** How long one instance may take to become ready (default 90 s). */
@@ -71,6 +79,8 @@ export interface RunningShop {
   readonly gatewayUrl: string;
   readonly brokers: readonly string[];
   readonly kafkaNamespace: string;
+  /** The trace backend the services send spans to, if any. */
+  readonly tracing: { endpoint: string; uiUrl: string | undefined } | undefined;
   /** Every instance, in start-up order. */
   readonly instances: readonly ShopInstance[];
   /** The instances of one service. */
@@ -131,6 +141,23 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
           return lease;
         });
     emit({ type: 'broker', brokers: kafka.brokers, source: kafka.source, started: kafka.started });
+
+    const backend = await traceBackend(options.tracing ?? 'off', root, logDir, emit);
+    if (backend) {
+      releases.push(() => backend.stop());
+      emit({
+        type: 'tracing',
+        endpoint: backend.endpoint,
+        uiUrl: backend.uiUrl,
+        source: backend.source,
+      });
+    }
+    const tracingEnv: Record<string, string> = backend
+      ? {
+          OTEL_EXPORTER_OTLP_ENDPOINT: backend.endpoint,
+          OTEL_TRACES_SAMPLER_ARG: process.env.OTEL_TRACES_SAMPLER_ARG ?? '1',
+        }
+      : {};
 
     let postgres: PostgresLease | undefined;
     const databaseEnv = {} as Record<DatabaseService, Record<string, string>>;
@@ -203,6 +230,7 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
 
     const kafkaNamespace = options.kafkaNamespace ?? '';
     const common = {
+      ...tracingEnv,
       HOST: '127.0.0.1',
       LOG_LEVEL: options.logLevel ?? 'info',
       // Clients balance over the replicas themselves; there is no load balancer to drain from.
@@ -292,6 +320,7 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
       gatewayUrl: gateway.httpUrl,
       brokers: kafka.brokers,
       kafkaNamespace,
+      tracing: backend ? { endpoint: backend.endpoint, uiUrl: backend.uiUrl } : undefined,
       instances,
       instancesOf: (service) => instances.filter((instance) => instance.service === service),
       async kill(service, replica = 0, signal = 'SIGKILL') {
@@ -312,6 +341,50 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/**
+ * The trace backend of `launchShop`'s `tracing` option. A backend that cannot be had is never a
+ * reason not to start the shop: it says why and the shop runs without tracing.
+ */
+async function traceBackend(
+  choice: NonNullable<LaunchOptions['tracing']>,
+  root: string,
+  logDir: string,
+  emit: (event: ShopEvent) => void,
+): Promise<TraceBackend | undefined> {
+  if (choice === 'off') return undefined;
+  const given =
+    typeof choice === 'object' ? choice.endpoint : process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (given)
+    return { endpoint: given, uiUrl: undefined, source: 'given', stop: async () => undefined };
+  const binary = await findJaeger(root);
+  if (!binary) {
+    emit({
+      type: 'note',
+      message:
+        'no trace backend: tracing is off. `pnpm jaeger:install` builds Jaeger v2 (Go ≥ 1.26, about 6 minutes once), or set OTEL_EXPORTER_OTLP_ENDPOINT to an OTLP/HTTP receiver',
+    });
+    return undefined;
+  }
+  for (const port of Object.values(JAEGER_PORTS)) {
+    if (!(await isPortFree(port))) {
+      emit({
+        type: 'note',
+        message: `port ${port} is in use, so the local Jaeger cannot start: tracing is off (set OTEL_EXPORTER_OTLP_ENDPOINT to use a running receiver)`,
+      });
+      return undefined;
+    }
+  }
+  try {
+    return await startJaeger(binary, join(logDir, 'jaeger.log'));
+  } catch (error) {
+    emit({
+      type: 'note',
+      message: `Jaeger did not start (${(error as Error).message}; see ${join(logDir, 'jaeger.log')}): tracing is off`,
+    });
+    return undefined;
   }
 }
 
