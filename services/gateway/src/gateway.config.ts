@@ -7,6 +7,7 @@ import {
   loadConfig,
   port,
   secret,
+  url,
   z,
   type Config,
   type LoadConfigOptions,
@@ -62,6 +63,11 @@ export const gatewayConfigSchema = baseServiceSchema.extend({
   CORS_ORIGINS: csvList()
     .optional()
     .describe('Origins allowed to call the API from a browser, comma-separated; unset: none'),
+  TRACE_UI_URL: url({ protocols: ['http', 'https'] })
+    .optional()
+    .describe(
+      'Base URL of the trace UI (Jaeger, e.g. http://localhost:16686): orders link to their trace at <url>/trace/<trace id>',
+    ),
   BODY_LIMIT_BYTES: integer({ min: 1_024, max: 16 * 1024 * 1024 })
     .default(1024 * 1024)
     .describe('Largest accepted request body; larger ones are answered with 413'),

@@ -104,7 +104,7 @@ export function createServer(deps: GatewayDependencies): Gateway {
   const backends = deps.backends ?? createBackends(config, metrics, logger);
   const tokens = new TokenService(config);
   const { cache: catalogCache, feed: catalogFeed } = catalogCaching(config, logger, metrics);
-  const routes = apiRoutes(backends, tokens, catalogCache);
+  const routes = apiRoutes(backends, tokens, catalogCache, { traceUiUrl: config.TRACE_UI_URL });
   const openApiDocument = buildOpenApiDocument(routes, { version: API_VERSION });
 
   // Reported in /health/ready but not critical: a gateway taken out of rotation because one backend

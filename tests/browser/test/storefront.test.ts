@@ -14,7 +14,7 @@ import {
   waitForOrderStatus,
   waitForShownStock,
 } from './support/journey.js';
-import { startShopUnderTest, type ShopUnderTest } from './support/shop.js';
+import { startShopUnderTest, TRACE_UI_URL, type ShopUnderTest } from './support/shop.js';
 
 const ORDER_HEADING = /^Order [0-9A-F]{8}$/;
 
@@ -242,6 +242,33 @@ describe('the storefront in Chromium, against the whole shop', () => {
     expect(blocking).toEqual([]);
     expect(problems).toEqual([]);
   }, 180_000);
+
+  it('shows a traced order’s trace id on its page, linked to the trace UI, as a support reference', async () => {
+    const { page, problems } = await openTab('desktop');
+    // A browser (or a proxy in front of the shop) that samples its requests sends a traceparent;
+    // the order placed under it keeps that trace's id.
+    const traceId = '5c0ffee0d15ea5e0123456789abcdef0';
+    await page.setExtraHTTPHeaders({ traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    await page.goto('/');
+    await expectHeading(page, 'All products');
+    await addFromProductPage(page, 'Stoneware Mug', 1);
+    await cartLink(page).click();
+    await expectHeading(page, 'Your cart');
+    await page.getByRole('button', { name: 'Proceed to checkout' }).click();
+    await expectHeading(page, 'Sign in');
+    await page.getByRole('radio', { name: /demo-alice/ }).check();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expectHeading(page, 'Checkout');
+    await page.getByRole('radio', { name: /payment succeeds/ }).check();
+    await page.getByRole('button', { name: /^Place order/ }).click();
+    await expectHeading(page, ORDER_HEADING);
+
+    const reference = page.getByText('Support reference (trace):');
+    await reference.waitFor();
+    const link = reference.getByRole('link', { name: traceId });
+    expect(await link.getAttribute('href')).toBe(`${TRACE_UI_URL}/trace/${traceId}`);
+    expect(problems).toEqual([]);
+  }, 60_000);
 
   describe('error states', () => {
     it('a quantity above the stock is flagged in the cart and blocks checkout', async () => {

@@ -11,6 +11,7 @@ import {
 import { startTestShop, type TestShop } from './support/shop.js';
 
 const TRACED = ['gateway', 'product', 'order', 'payment'] as const;
+const TRACE_UI_URL = 'http://jaeger.mercato.test:16686';
 /** Each service's `service.name` on its spans. */
 const NAMES = {
   gateway: 'gateway',
@@ -42,7 +43,10 @@ describe('one trace per checkout, across REST, gRPC and Kafka (every service exp
     otlp = await startOtlpReceiver();
     const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_TRACES_SAMPLER_ARG: '1' };
     test = await startTestShop({
-      env: Object.fromEntries(TRACED.map((service) => [service, tracing])),
+      env: {
+        ...Object.fromEntries(TRACED.map((service) => [service, tracing])),
+        gateway: { ...tracing, TRACE_UI_URL },
+      },
     });
     customer = await ShopApi.signIn(test.shop.gatewayUrl, 'demo-alice');
     product = (await customer.allProducts()).find((each) => each.stockAvailable >= 5)!;
@@ -60,6 +64,9 @@ describe('one trace per checkout, across REST, gRPC and Kafka (every service exp
     expect(placed.status).toBe(201);
     const traceId = traceIdOf(placed.headers);
     expect((await customer.waitForTerminal(placed.body.id)).status).toBe('PAID');
+    // The order names its trace, so a customer's report leads straight to it.
+    expect(placed.body).toMatchObject({ traceId, traceUrl: `${TRACE_UI_URL}/trace/${traceId}` });
+    expect((await customer.order(placed.body.id)).body).toMatchObject({ traceId });
 
     // The last step of the saga is the product service committing the stock on order.paid.
     const trace = await otlp.waitFor(() => {
@@ -180,6 +187,26 @@ describe('one trace per checkout, across REST, gRPC and Kafka (every service exp
     expect(trace.filter((span) => span.status.code === 'error').map((span) => span.name)).toEqual([
       'charge payment',
     ]);
+  });
+
+  it('leaves the trace id off an order whose checkout was not sampled', async () => {
+    const unsampled = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+    const placed = await customer.request<{
+      id: string;
+      traceId: string | null;
+      traceUrl: string | null;
+    }>('POST', '/orders', {
+      body: { lines: [{ productId: product.id, quantity: 1 }], paymentToken: 'tok_success' },
+      headers: { 'idempotency-key': 'trace-unsampled-1', traceparent: unsampled },
+    });
+    expect(placed.status).toBe(201);
+    expect(placed.body).toMatchObject({ traceId: null, traceUrl: null });
+    // The caller's decision is kept: its trace goes on unsampled, and nothing of it is recorded.
+    expect(placed.headers.get('traceparent')).toMatch(
+      /^00-0af7651916cd43dd8448eb211c80319c-[\da-f]{16}-00$/,
+    );
+    await customer.waitForTerminal(placed.body.id);
+    expect(otlp.trace('0af7651916cd43dd8448eb211c80319c')).toEqual([]);
   });
 
   it('puts the trace id in a problem+json answer, so a user report leads to the trace', async () => {

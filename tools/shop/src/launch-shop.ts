@@ -245,6 +245,7 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
           ? {
               // The catalog cache's change feed (the products topic).
               ...messaging,
+              ...(backend?.uiUrl ? { TRACE_UI_URL: backend.uiUrl } : {}),
               JWT_SECRET: jwtSecret,
               PRODUCT_SERVICE_ADDRESSES: addresses('product'),
               ORDER_SERVICE_ADDRESSES: addresses('order'),

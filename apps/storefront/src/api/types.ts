@@ -56,6 +56,10 @@ export interface Order {
   total: Money;
   createdAt: string;
   updatedAt: string;
+  /** W3C trace id of the checkout that placed the order, when it was traced. */
+  traceId: string | null;
+  /** Where that trace can be seen (the trace UI), when the shop knows it. */
+  traceUrl: string | null;
 }
 
 /** One page of orders, newest first. */

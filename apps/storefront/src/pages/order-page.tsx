@@ -225,6 +225,18 @@ export function OrderPage({ orderId }: { orderId: string }) {
       </section>
       <OrderDetails order={current} />
       <CancelOrder order={current} onCancelled={replace} />
+      {current.traceId && (
+        <p class="muted order-trace">
+          Support reference (trace):{' '}
+          {current.traceUrl ? (
+            <a href={current.traceUrl} target="_blank" rel="noopener noreferrer">
+              <code>{current.traceId}</code>
+            </a>
+          ) : (
+            <code>{current.traceId}</code>
+          )}
+        </p>
+      )}
       <p>
         <Link href="/orders">All your orders</Link> · <Link href="/">Continue shopping</Link>
       </p>

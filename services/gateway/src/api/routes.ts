@@ -57,7 +57,8 @@ function enumValue<const T extends readonly string[]>(
   return name;
 }
 
-const toOrder = (order: Order): z.input<typeof orderSchema> => ({
+/** The REST view of an order; `traceUi` is the trace UI's base URL, when known. */
+const orderView = (order: Order, traceUi: string | undefined): z.input<typeof orderSchema> => ({
   id: order.id,
   customerId: order.customerId,
   status: enumValue(order.status, 'ORDER_STATUS_', ORDER_STATUSES),
@@ -73,6 +74,9 @@ const toOrder = (order: Order): z.input<typeof orderSchema> => ({
   total: money(order.total),
   createdAt: order.createdAt,
   updatedAt: order.updatedAt,
+  traceId: order.traceId || null,
+  traceUrl:
+    order.traceId && traceUi ? `${traceUi.replace(/\/+$/, '')}/trace/${order.traceId}` : null,
 });
 
 const toPayment = (payment: Payment): z.input<typeof paymentSchema> => ({
@@ -99,7 +103,9 @@ export function apiRoutes(
   backends: Backends,
   tokens: TokenService,
   cache?: CatalogCache,
+  options: { traceUiUrl?: string | undefined } = {},
 ): RouteDefinition[] {
+  const toOrder = (order: Order) => orderView(order, options.traceUiUrl);
   const evictLines = (order: Order) => {
     for (const line of order.lines) cache?.evictProduct(line.productId);
   };

@@ -89,6 +89,18 @@ export const orderSchema = z.object({
   total: moneySchema,
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+  traceId: z
+    .string()
+    .nullable()
+    .describe(
+      'W3C trace id of the checkout that placed the order, when it was traced: find the order’s trace in the trace backend (Jaeger); null otherwise',
+    ),
+  traceUrl: z
+    .string()
+    .nullable()
+    .describe(
+      'Where the order’s trace can be seen, when the gateway knows its trace UI (TRACE_UI_URL)',
+    ),
 });
 
 export const createOrderBody = z.object({

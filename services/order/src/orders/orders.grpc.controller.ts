@@ -56,6 +56,7 @@ export const toOrderMessage = (order: OrderRecord): Order => ({
   statusReason: order.statusReason,
   createdAt: order.createdAt.toISOString(),
   updatedAt: order.updatedAt.toISOString(),
+  traceId: order.traceId,
 });
 
 /** mercato.order.v1.OrderService. */

@@ -24,6 +24,8 @@ export interface OrderRecord {
   idempotencyKey: string;
   requestHash: string;
   lines: OrderLineRecord[];
+  /** The traced checkout that placed the order (32 hex digits), or '' when it was not traced. */
+  traceId: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -38,6 +40,7 @@ interface OrderRow {
   payment_token: string;
   idempotency_key: string;
   request_hash: string;
+  trace_id: string;
   created_at: Date | string;
   updated_at: Date | string;
 }
@@ -76,8 +79,8 @@ export class OrdersRepository {
   async insert(tx: Queryable, order: OrderRecord): Promise<boolean> {
     const inserted = await tx.query(
       `INSERT INTO orders (id, customer_id, status, status_reason, total_minor, currency, payment_token,
-                           idempotency_key, request_hash, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT DO NOTHING`,
+                           idempotency_key, request_hash, trace_id, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT DO NOTHING`,
       [
         order.id,
         order.customerId,
@@ -88,6 +91,7 @@ export class OrdersRepository {
         order.paymentToken,
         order.idempotencyKey,
         order.requestHash,
+        order.traceId,
         order.createdAt,
       ],
     );
@@ -161,6 +165,7 @@ function toRecord(row: OrderWithLinesRow): OrderRecord {
     paymentToken: row.payment_token,
     idempotencyKey: row.idempotency_key,
     requestHash: row.request_hash,
+    traceId: row.trace_id,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
     lines: row.lines.map((line) => ({

@@ -13,7 +13,7 @@ import {
   unavailable,
   type PromiseClient,
 } from '@mercato/grpc';
-import type { Logger } from '@mercato/logger';
+import { getLogContext, parseTraceparent, type Logger } from '@mercato/logger';
 import { appendToOutbox, PermanentEventError, type EventContext } from '@mercato/messaging';
 import { DATABASE, LOGGER } from '@mercato/service-kit';
 import { PAYMENT_CLIENT, PRODUCT_CLIENT, SERVICE_NAME } from '../order.constants.js';
@@ -90,6 +90,7 @@ export class OrdersService {
       idempotencyKey: command.idempotencyKey,
       requestHash: hash,
       lines: priced.lines,
+      traceId: sampledTraceId(),
       createdAt: now,
       updatedAt: now,
     };
@@ -351,3 +352,12 @@ const keyReused = (key: string) =>
     status.ALREADY_EXISTS,
     `idempotency key '${key}' was already used for a different request`,
   );
+
+/** The trace id of the ambient request when it is traced (sampled), else ''. */
+function sampledTraceId(): string {
+  const context = getLogContext();
+  const trace = parseTraceparent(
+    typeof context?.traceparent === 'string' ? context.traceparent : undefined,
+  );
+  return trace !== undefined && (parseInt(trace.flags, 16) & 1) === 1 ? trace.traceId : '';
+}

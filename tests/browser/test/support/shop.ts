@@ -2,6 +2,9 @@ import { startGateway, type RunningGateway } from '@mercato/gateway-service';
 import { testGatewayConfig } from '@mercato/gateway-service/testing';
 import { startShop, startShopProduct, type Shop } from '@mercato/payment-service/testing';
 
+/** The trace UI the gateway links orders to (nothing listens there: the tests read the links). */
+export const TRACE_UI_URL = 'http://traces.mercato.test:16686';
+
 /** The whole shop behind a real gateway that serves the built storefront. */
 export interface ShopUnderTest {
   shop: Shop;
@@ -27,7 +30,7 @@ export async function startShopUnderTest(): Promise<ShopUnderTest> {
       },
       // An outage test restarts the product service; the storefront's "Try again" should not
       // wait the default 10 s for the circuit to close.
-      { BREAKER_COOL_DOWN: '500ms' },
+      { BREAKER_COOL_DOWN: '500ms', TRACE_UI_URL: TRACE_UI_URL },
     ),
   );
   let restarted: Awaited<ReturnType<typeof startShopProduct>> | undefined;
