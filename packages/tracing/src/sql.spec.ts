@@ -7,6 +7,11 @@ describe('sqlSpanName', () => {
     ['  insert into outbox (topic) values ($1)', 'INSERT outbox', 'INSERT'],
     ['UPDATE "stock_items" SET reserved = reserved + $2', 'UPDATE stock_items', 'UPDATE'],
     ['DELETE FROM processed_events WHERE processed_at < $1', 'DELETE processed_events', 'DELETE'],
+    [
+      'SELECT o.*, (SELECT json_agg(l.sku) FROM order_lines l WHERE l.order_id = o.id) AS lines FROM orders o',
+      'SELECT orders',
+      'SELECT',
+    ],
     ['BEGIN', 'BEGIN', 'BEGIN'],
     ['', 'SQL', 'SQL'],
   ])('names %j %j', (sql, name, operation) => {

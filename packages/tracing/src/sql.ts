@@ -2,7 +2,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { failSpan, openSpan } from './spans.js';
 
 const OPERATION = /^\s*([a-z]+)/i;
-const TARGET = /\b(?:from|into|update|table)\s+(?:only\s+)?("?[a-z_][\w.]*"?)/i;
+const TARGET = /\b(?:from|into|update|table)\s+(?:only\s+)?("?[a-z_][\w.]*"?)/gi;
 const MAX_QUERY_TEXT = 2_000;
 const MAX_NAMES = 1_000;
 const names = new Map<string, { name: string; operation: string }>();
@@ -16,11 +16,24 @@ export function sqlSpanName(sql: string): { name: string; operation: string } {
   let known = names.get(sql);
   if (known === undefined) {
     const operation = (OPERATION.exec(sql)?.[1] ?? 'SQL').toUpperCase();
-    const target = TARGET.exec(sql)?.[1]?.replaceAll('"', '');
+    const target = topLevelTarget(sql);
     known = { name: target ? `${operation} ${target}` : operation, operation };
     if (names.size < MAX_NAMES) names.set(sql, known);
   }
   return known;
+}
+
+/** The statement's table: the first FROM/INTO/UPDATE outside parentheses (not a subquery's). */
+function topLevelTarget(sql: string): string | undefined {
+  for (const match of sql.matchAll(TARGET)) {
+    let depth = 0;
+    for (let i = 0; i < match.index; i += 1) {
+      if (sql[i] === '(') depth += 1;
+      else if (sql[i] === ')') depth -= 1;
+    }
+    if (depth === 0) return match[1]!.replaceAll('"', '');
+  }
+  return undefined;
 }
 
 /**
