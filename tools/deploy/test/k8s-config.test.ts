@@ -12,12 +12,14 @@ import {
   dataOf,
   find,
   OVERLAYS,
+  providedVariables,
   renderOverlay,
   resolveContainerPort,
   serviceWorkload,
   SERVICES,
   type Container,
   type KubernetesObject,
+  type ProvidedVariable,
   type ServiceName,
   type Workload,
 } from './k8s-support.js';
@@ -39,13 +41,6 @@ const EXTERNAL_SECRET_SAMPLES: Readonly<Record<string, string>> = {
 };
 
 const FILE_SUFFIX = '_FILE';
-
-/** Where one variable of a container comes from. */
-interface ProvidedVariable {
-  readonly name: string;
-  readonly source: 'env' | 'configMap' | 'secretRef' | 'fieldRef';
-  readonly value: string | undefined;
-}
 
 const scratch = mkdtempSync(join(tmpdir(), 'mercato-k8s-config-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -122,6 +117,12 @@ describe.each(OVERLAYS)('configuration in overlay %s', (overlay) => {
         const url = new URL(config.DATABASE_URL);
         peers.push(`${url.hostname}:${url.port}`);
       }
+      // The trace receiver, where an overlay sets one (tracing component): a port-less URL
+      // means the scheme's default port, which would be a wrong one here.
+      if (typeof config.OTEL_EXPORTER_OTLP_ENDPOINT === 'string') {
+        const url = new URL(config.OTEL_EXPORTER_OTLP_ENDPOINT);
+        peers.push(`${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`);
+      }
       const unreachable = peers.filter((address) => !serviceListensOn(objects, address));
       expect(unreachable).toEqual([]);
     });
@@ -144,36 +145,6 @@ describe.each(OVERLAYS)('configuration in overlay %s', (overlay) => {
     });
   });
 });
-
-/** Every variable a container's environment ends up with, in the order Kubernetes applies them. */
-function providedVariables(
-  objects: readonly KubernetesObject[],
-  container: Container,
-): ProvidedVariable[] {
-  const fromEnvFrom = (container.envFrom ?? []).flatMap((source): ProvidedVariable[] => {
-    const reference = source.configMapRef ?? source.secretRef;
-    const kind = source.configMapRef ? 'ConfigMap' : 'Secret';
-    const object = reference ? find(objects, kind, reference.name) : undefined;
-    if (!object) throw new Error(`envFrom ${kind} ${String(reference?.name)} is not rendered`);
-    return Object.entries(dataOf(object)).map(([name, value]) => ({
-      name: `${source.prefix ?? ''}${name}`,
-      source: source.configMapRef ? 'configMap' : 'secretRef',
-      value,
-    }));
-  });
-  const fromEnv = (container.env ?? []).map((variable): ProvidedVariable => ({
-    name: variable.name,
-    source: variable.valueFrom?.secretKeyRef
-      ? 'secretRef'
-      : variable.valueFrom?.fieldRef
-        ? 'fieldRef'
-        : variable.valueFrom?.configMapKeyRef
-          ? 'configMap'
-          : 'env',
-    value: variable.value,
-  }));
-  return [...fromEnvFrom, ...fromEnv];
-}
 
 /** The Secret volume and key a file path points into, if it is one. */
 function secretFile(

@@ -6,6 +6,7 @@ import {
   OVERLAYS,
   NAMESPACE,
   renderOverlay,
+  renderOverlayWith,
   resolveContainerPort,
   selects,
   serviceWorkload,
@@ -26,6 +27,9 @@ import {
 const KAFKA_PORT = 9092;
 const POSTGRES_PORT = 5432;
 const DNS_PORT = 53;
+// Jaeger's OTLP receivers (components/tracing): the services export over HTTP.
+const JAEGER_OTLP_HTTP_PORT = 4318;
+const JAEGER_OTLP_GRPC_PORT = 4317;
 
 // Secrets production creates outside git (k8s/overlays/prod/README.md); dev renders all of its own.
 const EXTERNAL_SECRETS: Readonly<Record<string, readonly string[]>> = {
@@ -41,6 +45,21 @@ const EXTERNAL_SECRETS: Readonly<Record<string, readonly string[]>> = {
 };
 
 const APP_USER_ID = 1000;
+// The USER of the images that are not Mercato's and run as Deployments; any other Deployment runs
+// a Mercato image and so APP_USER_ID.
+const IMAGE_USER_IDS: Readonly<Record<string, number>> = { 'jaegertracing/jaeger': 10001 };
+
+/** What is wrong with an image reference's pinning, or undefined for a version tag or a digest. */
+function unpinned(image: string): string | undefined {
+  const match = /^([^:@\s]+)(?::([\w][\w.-]*))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(image);
+  if (!match) return 'is not an image reference';
+  const [, , tag, digest] = match;
+  if (digest !== undefined) return undefined;
+  if (tag === undefined) return 'has neither a tag nor a digest';
+  return /^v?\d+\.\d+/.test(tag) ? undefined : `has tag ${tag}, not a version`;
+}
+
+const repositoryOf = (image: string) => image.replace(/[:@].*$/, '');
 
 /** A pod outside the rendered manifests that policies may name. */
 interface ExternalPeer {
@@ -90,6 +109,10 @@ function expectedEdges(workloadNames: readonly string[]): string[] {
     // The gateway's catalog cache reads catalog changes (D30).
     edge('gateway', 'kafka', tcp(KAFKA_PORT)),
     ...grpcServices.map((service) => edge(service, 'postgres', tcp(POSTGRES_PORT))),
+    // Spans to Jaeger, where the render has the tracing component: OTLP/HTTP, from the services.
+    ...(workloadNames.includes('jaeger')
+      ? SERVICES.map((service) => edge(service, 'jaeger', tcp(JAEGER_OTLP_HTTP_PORT)))
+      : []),
     ...workloadNames.flatMap((name) => [
       edge(name, 'kube-dns', `UDP/${DNS_PORT}`),
       edge(name, 'kube-dns', tcp(DNS_PORT)),
@@ -133,8 +156,9 @@ describe.each(OVERLAYS)('policies of overlay %s', (overlay) => {
         const found: string[] = [];
         if (context.runAsNonRoot !== true) found.push('runAsNonRoot is not true');
         if (!context.runAsUser) found.push('runAsUser is unset or root');
-        if (workload.kind === 'Deployment' && context.runAsUser !== APP_USER_ID) {
-          found.push(`runAsUser is not ${APP_USER_ID}`);
+        const expectedUser = IMAGE_USER_IDS[repositoryOf(container.image)] ?? APP_USER_ID;
+        if (workload.kind === 'Deployment' && context.runAsUser !== expectedUser) {
+          found.push(`runAsUser is not ${expectedUser}`);
         }
         if (container.securityContext?.readOnlyRootFilesystem !== true)
           found.push('root filesystem is writable');
@@ -148,6 +172,16 @@ describe.each(OVERLAYS)('policies of overlay %s', (overlay) => {
         if (context.seccompProfile?.type !== 'RuntimeDefault')
           found.push('seccomp is not RuntimeDefault');
         return found;
+      });
+      expect(problems).toEqual([]);
+    });
+
+    it('run images pinned to a version: third-party ones always, Mercato’s own in prod', () => {
+      const problems = eachContainer(objects(), (container) => {
+        // dev deploys mercato/* untagged: Skaffold replaces the reference with the image it built.
+        if (overlay !== 'prod' && container.image.startsWith('mercato/')) return [];
+        const problem = unpinned(container.image);
+        return problem === undefined ? [] : [`image ${container.image} ${problem}`];
       });
       expect(problems).toEqual([]);
     });
@@ -388,6 +422,72 @@ describe.each(OVERLAYS)('policies of overlay %s', (overlay) => {
   });
 });
 
+// The tracing component in dev, and in prod as its README adds it.
+const TRACING_RENDERS: ReadonlyArray<readonly [string, () => KubernetesObject[]]> = [
+  ['dev', () => renderOverlay('dev')],
+  ['prod with components/tracing', () => renderOverlayWith('prod', ['tracing'])],
+];
+
+describe.each(TRACING_RENDERS)('the tracing policies of %s', (_name, objects) => {
+  const intoJaeger = () =>
+    allowedEdges(objects()).filter((edge) => edge.split(' ')[2] === 'jaeger');
+
+  it('let each of the four services send spans to jaeger on OTLP/HTTP', () => {
+    const edges = allowedEdges(objects());
+    for (const service of SERVICES) {
+      expect(edges).toContain(`${service} -> jaeger ${tcp(JAEGER_OTLP_HTTP_PORT)}`);
+    }
+  });
+
+  it('let nobody else reach jaeger, on the OTLP ports or any other', () => {
+    const senders = intoJaeger().map((edge) => edge.split(' ')[0]);
+    for (const outsider of [
+      'kafka',
+      'postgres',
+      'ingress-controller',
+      'prometheus',
+      'stranger-in-namespace',
+      'stranger-elsewhere',
+      ANY_ADDRESS,
+    ]) {
+      expect({ outsider, reaches: senders.includes(outsider) }).toEqual({
+        outsider,
+        reaches: false,
+      });
+    }
+    // Not the UI nor the health port either, and not OTLP/gRPC, which no service uses.
+    expect(intoJaeger()).toEqual(
+      SERVICES.map((service) => `${service} -> jaeger ${tcp(JAEGER_OTLP_HTTP_PORT)}`).sort(),
+    );
+    expect(intoJaeger().some((edge) => edge.endsWith(tcp(JAEGER_OTLP_GRPC_PORT)))).toBe(false);
+  });
+
+  it('let jaeger itself send nothing but DNS queries', () => {
+    expect(
+      allowedEdges(objects())
+        .filter((edge) => edge.startsWith('jaeger -> '))
+        .sort(),
+    ).toEqual([`jaeger -> kube-dns ${tcp(DNS_PORT)}`, `jaeger -> kube-dns UDP/${DNS_PORT}`]);
+  });
+
+  it('owe the services’ way to jaeger to the component’s egress patch', () => {
+    // Without the rule the component adds to each service's policy, default deny stops the spans.
+    const unpatched = objects().map((object) => {
+      if (object.kind !== 'NetworkPolicy') return object;
+      const spec = object.spec as NetworkPolicySpec;
+      const egress = spec.egress?.filter(
+        (rule) =>
+          !(rule.to ?? []).some(
+            (peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'jaeger',
+          ),
+      );
+      return { ...object, spec: { ...spec, ...(egress ? { egress } : {}) } };
+    });
+    expect(intoJaeger()).toHaveLength(SERVICES.length);
+    expect(allowedEdges(unpatched).filter((edge) => edge.split(' ')[2] === 'jaeger')).toEqual([]);
+  });
+});
+
 describe('the network-policy evaluation', () => {
   it('notices a rule that lets everyone in', () => {
     const rendered = renderOverlay('prod').map((object) =>
@@ -398,6 +498,33 @@ describe('the network-policy evaluation', () => {
     const edges = allowedEdges(rendered);
     expect(edges).toContain('stranger-elsewhere -> kafka */*');
     expect(edges).toContain(`${ANY_ADDRESS} -> kafka */*`);
+  });
+
+  it('notices a jaeger rule that lets strangers write traces', () => {
+    const rendered = renderOverlay('dev').map((object) =>
+      object.kind === 'NetworkPolicy' && object.metadata.name === 'jaeger'
+        ? {
+            ...object,
+            spec: {
+              ...(object.spec as object),
+              ingress: [{ ports: [{ protocol: 'TCP', port: 'otlp-http' }] }],
+            },
+          }
+        : object,
+    );
+    expect(allowedEdges(rendered)).toContain(
+      `stranger-elsewhere -> jaeger ${tcp(JAEGER_OTLP_HTTP_PORT)}`,
+    );
+  });
+});
+
+describe('the image pinning check', () => {
+  it('accepts a version tag or a digest and nothing else', () => {
+    expect(unpinned('jaegertracing/jaeger:2.12.0')).toBeUndefined();
+    expect(unpinned('postgres:17.6')).toBeUndefined();
+    expect(unpinned(`jaegertracing/jaeger@sha256:${'a'.repeat(64)}`)).toBeUndefined();
+    expect(unpinned('jaegertracing/jaeger:latest')).toBe('has tag latest, not a version');
+    expect(unpinned('jaegertracing/jaeger')).toBe('has neither a tag nor a digest');
   });
 });
 

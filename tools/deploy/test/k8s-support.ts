@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 
 /** The repository root (this file lives in tools/deploy/test). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -68,6 +69,8 @@ export interface Probe {
 export interface Container {
   readonly name: string;
   readonly image: string;
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
   readonly ports?: ReadonlyArray<{
     readonly name?: string;
     readonly containerPort: number;
@@ -120,7 +123,10 @@ export interface SecurityContext {
 export interface Volume {
   readonly name: string;
   readonly emptyDir?: object;
-  readonly configMap?: { readonly name: string; readonly items?: ReadonlyArray<{ key: string }> };
+  readonly configMap?: {
+    readonly name: string;
+    readonly items?: ReadonlyArray<{ key: string; path?: string }>;
+  };
   readonly secret?: {
     readonly secretName: string;
     readonly items?: ReadonlyArray<{ key: string }>;
@@ -157,6 +163,18 @@ export interface Workload {
 
 const renders = new Map<string, KubernetesObject[]>();
 
+/** `kubectl kustomize` of a directory, parsed. A missing kubectl throws. */
+function kustomize(directory: string): KubernetesObject[] {
+  const output = execFileSync('kubectl', ['kustomize', directory], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return parseAllDocuments(output).map((document) => {
+    if (document.errors.length > 0) throw new Error(document.errors.join('\n'));
+    return document.toJS() as KubernetesObject;
+  });
+}
+
 /**
  * Renders an overlay with `kubectl kustomize` (cached per overlay). A missing kubectl throws,
  * so the suites fail rather than pass vacuously.
@@ -164,16 +182,53 @@ const renders = new Map<string, KubernetesObject[]>();
 export function renderOverlay(overlay: string): KubernetesObject[] {
   const cached = renders.get(overlay);
   if (cached) return cached;
-  const output = execFileSync('kubectl', ['kustomize', join(K8S_DIR, 'overlays', overlay)], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const objects = parseAllDocuments(output).map((document) => {
-    if (document.errors.length > 0) throw new Error(document.errors.join('\n'));
-    return document.toJS() as KubernetesObject;
-  });
+  const objects = kustomize(join(K8S_DIR, 'overlays', overlay));
   renders.set(overlay, objects);
   return objects;
+}
+
+/**
+ * Renders an overlay as it would be with more components appended to its `components` list (the
+ * way k8s/overlays/prod/README.md tells an operator to add one): a temporary copy of its
+ * kustomization.yaml, with every path pointing back into k8s/. Cached per combination.
+ */
+export function renderOverlayWith(
+  overlay: string,
+  components: readonly string[],
+): KubernetesObject[] {
+  const key = `${overlay}+${components.join('+')}`;
+  const cached = renders.get(key);
+  if (cached) return cached;
+  const overlayDirectory = join(K8S_DIR, 'overlays', overlay);
+  const kustomization = parse(
+    readFileSync(join(overlayDirectory, 'kustomization.yaml'), 'utf8'),
+  ) as Record<string, unknown>;
+  // Only directory references are rewritten; a file reference would need copying instead.
+  const readsFiles = JSON.stringify([
+    kustomization.configMapGenerator,
+    kustomization.secretGenerator,
+    kustomization.patches,
+  ]).match(/"(files|envs|path)":/);
+  if (readsFiles)
+    throw new Error(`overlay ${overlay} reads files; renderOverlayWith cannot copy it`);
+  const scratch = mkdtempSync(join(tmpdir(), `mercato-${overlay}-with-`));
+  try {
+    const from = (path: string) => relative(scratch, resolve(overlayDirectory, path));
+    const copy = {
+      ...kustomization,
+      resources: ((kustomization.resources ?? []) as string[]).map(from),
+      components: [
+        ...((kustomization.components ?? []) as string[]).map(from),
+        ...components.map((component) => relative(scratch, join(K8S_DIR, 'components', component))),
+      ],
+    };
+    writeFileSync(join(scratch, 'kustomization.yaml'), stringify(copy));
+    const objects = kustomize(scratch);
+    renders.set(key, objects);
+    return objects;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** Objects of one kind. */
@@ -273,4 +328,41 @@ export function dataOf(object: KubernetesObject): Record<string, string> {
       Buffer.from(value, 'base64').toString('utf8'),
     ]),
   );
+}
+
+/** Where one variable of a container comes from. */
+export interface ProvidedVariable {
+  readonly name: string;
+  readonly source: 'env' | 'configMap' | 'secretRef' | 'fieldRef';
+  readonly value: string | undefined;
+}
+
+/** Every variable a container's environment ends up with, in the order Kubernetes applies them. */
+export function providedVariables(
+  objects: readonly KubernetesObject[],
+  container: Container,
+): ProvidedVariable[] {
+  const fromEnvFrom = (container.envFrom ?? []).flatMap((source): ProvidedVariable[] => {
+    const reference = source.configMapRef ?? source.secretRef;
+    const kind = source.configMapRef ? 'ConfigMap' : 'Secret';
+    const object = reference ? find(objects, kind, reference.name) : undefined;
+    if (!object) throw new Error(`envFrom ${kind} ${String(reference?.name)} is not rendered`);
+    return Object.entries(dataOf(object)).map(([name, value]) => ({
+      name: `${source.prefix ?? ''}${name}`,
+      source: source.configMapRef ? 'configMap' : 'secretRef',
+      value,
+    }));
+  });
+  const fromEnv = (container.env ?? []).map((variable): ProvidedVariable => ({
+    name: variable.name,
+    source: variable.valueFrom?.secretKeyRef
+      ? 'secretRef'
+      : variable.valueFrom?.fieldRef
+        ? 'fieldRef'
+        : variable.valueFrom?.configMapKeyRef
+          ? 'configMap'
+          : 'env',
+    value: variable.value,
+  }));
+  return [...fromEnvFrom, ...fromEnv];
 }

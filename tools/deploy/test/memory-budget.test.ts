@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { OVERLAYS, renderOverlay, serviceWorkload } from './k8s-support.js';
 import { readCompose } from './support/compose.js';
+import { bytes } from './support/quantities.js';
 import { imageNodeOptions, SERVICES, type ServiceName } from './support/repository.js';
 
 // docs/decisions.md D32: the old generation gets at most half of the memory limit; the other half
@@ -9,22 +10,6 @@ import { imageNodeOptions, SERVICES, type ServiceName } from './support/reposito
 const HEAP_SHARE_OF_LIMIT = 0.5;
 
 const MIB = 2 ** 20;
-const UNITS: Readonly<Record<string, number>> = {
-  Ki: 2 ** 10,
-  Mi: MIB,
-  Gi: 2 ** 30,
-  k: 2 ** 10,
-  m: MIB,
-  g: 2 ** 30,
-};
-
-/** Bytes of a Kubernetes quantity (`256Mi`) or a Compose byte value (`256m`). */
-function bytes(quantity: string | number | undefined): number {
-  const match = /^(\d+)([A-Za-z]*)$/.exec(String(quantity ?? ''));
-  const unit = match && (match[2] === '' ? 1 : UNITS[match[2]!]);
-  if (!match || !unit) throw new Error(`not a memory quantity: ${String(quantity)}`);
-  return Number(match[1]) * unit;
-}
 
 /** The value of `--name=N` in a NODE_OPTIONS string. */
 function flagValue(nodeOptions: string | undefined, name: string): number | undefined {

@@ -9,6 +9,8 @@ import { OVERLAYS, REPO_ROOT, renderOverlay, SERVICES, workloads } from './k8s-s
 // The published schema lives beside the repository (in CI too), not inside it.
 const SCHEMA_PATH = join(REPO_ROOT, '..', 'shared', 'schemas', 'skaffold-v4beta14.json');
 const SKAFFOLD_PATH = join(REPO_ROOT, 'skaffold.yaml');
+// The Jaeger UI's Service port (k8s/components/tracing/service.yaml).
+const JAEGER_UI_PORT = 16686;
 
 interface KustomizeManifests {
   readonly kustomize?: { readonly paths?: readonly string[] };
@@ -34,6 +36,7 @@ interface SkaffoldConfig {
   readonly profiles?: ReadonlyArray<{
     readonly name: string;
     readonly manifests?: KustomizeManifests;
+    readonly portForward?: SkaffoldConfig['portForward'];
   }>;
 }
 
@@ -122,21 +125,45 @@ describe('skaffold.yaml', () => {
     }
   });
 
-  it('forwards the gateway Service’s HTTP port', () => {
-    const forwards = readConfig().portForward ?? [];
-    expect(forwards).toEqual([
-      {
-        resourceType: 'service',
-        resourceName: 'gateway',
-        namespace: 'mercato',
-        port: DEFAULT_PORTS.gateway.http,
-        localPort: DEFAULT_PORTS.gateway.http,
-      },
+  it('forwards the gateway’s HTTP port everywhere and the Jaeger UI where the render has it', () => {
+    const config = readConfig();
+    const expected = (service: string, port: number) => ({
+      resourceType: 'service',
+      resourceName: service,
+      namespace: 'mercato',
+      port,
+      localPort: port,
+    });
+    for (const profile of config.profiles ?? []) {
+      // A profile's list replaces the top-level one (Skaffold overlays slices whole).
+      const forwards = profile.portForward ?? config.portForward ?? [];
+      const hasJaeger = renderOverlay(profile.name).some(
+        (object) => object.kind === 'Service' && object.metadata.name === 'jaeger',
+      );
+      expect({ profile: profile.name, forwards }).toEqual({
+        profile: profile.name,
+        forwards: [
+          expected('gateway', DEFAULT_PORTS.gateway.http),
+          ...(hasJaeger ? [expected('jaeger', JAEGER_UI_PORT)] : []),
+        ],
+      });
+      for (const forward of forwards) {
+        const service = renderOverlay(profile.name).find(
+          (object) => object.kind === 'Service' && object.metadata.name === forward.resourceName,
+        );
+        const ports =
+          (service?.spec as { ports: Array<{ port: number }> } | undefined)?.ports ?? [];
+        expect({ profile: profile.name, forward: forward.resourceName, ports }).toEqual({
+          profile: profile.name,
+          forward: forward.resourceName,
+          ports: expect.arrayContaining([expect.objectContaining({ port: forward.port })]),
+        });
+      }
+    }
+    // `skaffold dev` without a profile uses the top-level list with the dev overlay.
+    expect(config.portForward).toEqual([
+      expected('gateway', DEFAULT_PORTS.gateway.http),
+      expected('jaeger', JAEGER_UI_PORT),
     ]);
-    const gateway = renderOverlay('dev').find(
-      (object) => object.kind === 'Service' && object.metadata.name === 'gateway',
-    );
-    const ports = (gateway?.spec as { ports: Array<{ port: number }> } | undefined)?.ports ?? [];
-    expect(ports.map((port) => port.port)).toContain(DEFAULT_PORTS.gateway.http);
   });
 });
