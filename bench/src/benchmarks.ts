@@ -30,6 +30,7 @@ import {
 import { describeMachine, type MachineInfo } from './machine.js';
 import { residentSetBytes, startService, startTarget } from './processes.js';
 import { waitForCatalogCache } from './profile.js';
+import { measureTracing, type TracingResult } from './tracing.js';
 
 /**
  * The throughput parts: (a) raw node:http, (g) bare Express 5, (b) gateway with product
@@ -211,6 +212,8 @@ export interface BenchReport extends ReportHeader {
     observabilityOnOverOff: number;
   };
   hop: HopLatencyResult;
+  /** Part (k): the catalog read with tracing off, at 10 % and at 100 %. */
+  tracing: TracingResult;
   /** One result per checkout rate, in the order they ran. */
   checkout: CheckoutResult[] | undefined;
   memory: MemoryResult[] | undefined;
@@ -262,6 +265,48 @@ export const HOP_LOAD_SHARE = 0.3;
 
 const format = (value: number) => Math.round(value).toLocaleString('en-US');
 
+/** The product service's variables in every part: seeded catalog, its own database and topics. */
+export function productServiceEnv(
+  ports: { grpc: number; http: number },
+  kafkaBrokers: readonly string[],
+  kafkaNamespace: string,
+  databaseEnv: Record<string, string>,
+): Record<string, string> {
+  return {
+    ...databaseEnv,
+    HOST: '127.0.0.1',
+    GRPC_PORT: String(ports.grpc),
+    HTTP_PORT: String(ports.http),
+    KAFKA_BROKERS: kafkaBrokers.join(','),
+    KAFKA_NAMESPACE: kafkaNamespace,
+    LOG_LEVEL: 'info',
+    SEED_CATALOG: 'true',
+    SHUTDOWN_DRAIN_DELAY: '0',
+  };
+}
+
+/**
+ * The gateway's variables in every part, as deployed: access logs and RED metrics on, and
+ * KAFKA_BROKERS with the product service's namespace, which turns its catalog cache on.
+ */
+export function gatewayServiceEnv(
+  kafkaBrokers: readonly string[],
+  kafkaNamespace: string,
+  extra: Record<string, string>,
+): Record<string, string> {
+  return {
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    REQUEST_METRICS: 'true',
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
+    SHUTDOWN_DRAIN_DELAY: '0',
+    KAFKA_BROKERS: kafkaBrokers.join(','),
+    KAFKA_NAMESPACE: kafkaNamespace,
+    ...extra,
+  };
+}
+
 /** Runs every part once, in one process tree, and returns the figures. */
 export async function runBenchmarks(options: BenchOptions): Promise<BenchReport> {
   const startedAt = new Date();
@@ -286,30 +331,17 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     // The product service of each part has its own topics; a gateway with the catalog cache reads
     // the products topic of the product service it calls, so it gets the same namespace.
     const kafkaNamespace = (part: string) => `${namespace}-${part}.`;
-    const productEnv = async (ports: { grpc: number; http: number }, part: string) => ({
-      ...(await databaseEnv(`bench_product_${part}`)),
-      HOST: '127.0.0.1',
-      GRPC_PORT: String(ports.grpc),
-      HTTP_PORT: String(ports.http),
-      KAFKA_BROKERS: kafka.brokers.join(','),
-      KAFKA_NAMESPACE: kafkaNamespace(part),
-      LOG_LEVEL: 'info',
-      SEED_CATALOG: 'true',
-      SHUTDOWN_DRAIN_DELAY: '0',
-    });
+    const productEnv = async (ports: { grpc: number; http: number }, part: string) =>
+      productServiceEnv(
+        ports,
+        kafka.brokers,
+        kafkaNamespace(part),
+        await databaseEnv(`bench_product_${part}`),
+      );
     // As deployed: KAFKA_BROKERS turns the gateway's catalog cache on (CATALOG_CACHE defaults to
     // true); a gateway without the cache ignores both variables.
-    const gatewayEnv = (productPart: string, extra: Record<string, string>) => ({
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      REQUEST_METRICS: 'true',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      RATE_LIMIT_MAX: String(RATE_LIMIT_MAX),
-      SHUTDOWN_DRAIN_DELAY: '0',
-      KAFKA_BROKERS: kafka.brokers.join(','),
-      KAFKA_NAMESPACE: kafkaNamespace(productPart),
-      ...extra,
-    });
+    const gatewayEnv = (productPart: string, extra: Record<string, string>) =>
+      gatewayServiceEnv(kafka.brokers, kafkaNamespace(productPart), extra);
     const CACHE_OFF = { CATALOG_CACHE: 'false' };
     const measure = async (
       id: ThroughputPartId,
@@ -477,6 +509,14 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     const c = medianRun(cRuns);
     const f = medianRun(fRuns);
     const h = medianRun(hRuns);
+    const tracing = await measureTracing({
+      kafkaBrokers: kafka.brokers,
+      kafkaNamespace: kafkaNamespace('k'),
+      databaseEnv: await databaseEnv('bench_product_k'),
+      throughput: options.throughput,
+      rounds: options.observabilityRounds,
+      log,
+    });
 
     const checkoutAndMemory = options.checkout
       ? await runCheckout(kafka, `${namespace}-shop.`, options.checkout, log, postgres)
@@ -510,6 +550,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
         observabilityOnOverOff: requestsPerSecond(c) / requestsPerSecond(f),
       },
       hop,
+      tracing,
       checkout: checkoutAndMemory?.checkout,
       memory: checkoutAndMemory?.memory,
       capacity: checkoutAndMemory?.capacity,
@@ -858,11 +899,54 @@ async function fetchText(url: string): Promise<string> {
   return text;
 }
 
-async function firstProductId(baseUrl: string): Promise<string> {
+export async function firstProductId(baseUrl: string): Promise<string> {
   const page = JSON.parse(await fetchText(`${baseUrl}/api/v1/products?pageSize=1`)) as {
     products: { id: string }[];
   };
   const id = page.products[0]?.id;
   if (!id) throw new Error('the catalog is empty: the product service did not seed it');
   return id;
+}
+
+/** What `pnpm bench -- --tracing-only` measured: part (k) alone. */
+export interface TracingReport extends ReportHeader {
+  database: BenchDatabase;
+  settings: ThroughputSettings;
+  tracing: TracingResult;
+}
+
+/** Part (k) only: tracing off, at 10 % and at 100 %, as `--tracing-only` runs it. */
+export async function runTracingBenchmarks(options: BenchOptions): Promise<TracingReport> {
+  const startedAt = new Date();
+  const machine = describeMachine();
+  const { log } = options;
+  const kafka = await acquireKafka({ log: (message) => log(`kafka: ${message}`) });
+  try {
+    const postgres =
+      options.database === 'postgres'
+        ? await acquirePostgres({ log: (message) => log(`postgres: ${message}`) })
+        : undefined;
+    try {
+      const tracing = await measureTracing({
+        kafkaBrokers: kafka.brokers,
+        kafkaNamespace: `bench-${randomBytes(4).toString('hex')}-k.`,
+        databaseEnv: postgres
+          ? { DATABASE_URL: await postgres.createDatabase('bench_product_k') }
+          : {},
+        throughput: options.throughput,
+        rounds: options.observabilityRounds,
+        log,
+      });
+      return {
+        ...reportHeader(options, startedAt, machine),
+        database: options.database,
+        settings: options.throughput,
+        tracing,
+      };
+    } finally {
+      await postgres?.release();
+    }
+  } finally {
+    await kafka.release();
+  }
 }

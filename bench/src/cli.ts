@@ -2,10 +2,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runBenchmarks, runCheckoutBenchmarks, type BenchOptions } from './benchmarks.js';
+import {
+  runBenchmarks,
+  runCheckoutBenchmarks,
+  runTracingBenchmarks,
+  type BenchOptions,
+} from './benchmarks.js';
 import { currentCommit, describeMachine, machineSlug } from './machine.js';
 import { runProfile } from './profile.js';
-import { renderCheckoutMarkdown, renderMarkdown } from './report.js';
+import { renderCheckoutMarkdown, renderMarkdown, renderTracingMarkdown } from './report.js';
 
 /** Where results are kept, to be committed: bench/results. */
 export const RESULTS_DIR = fileURLToPath(new URL('../results', import.meta.url));
@@ -20,6 +25,8 @@ Runs every benchmark once and writes bench/results/<date>-<machine>.json and .md
   --no-checkout     skip the checkout latency, memory and capacity parts (d, e, j)
   --checkout-only   only those: the shop under order load, the stage breakdown and the capacity
                     search; writes <date>-<machine>-checkout[-<replicas>].json and .md
+  --tracing-only    only part (k): the catalog read with tracing off, at 10 % and at 100 %;
+                    writes <date>-<machine>-tracing.json and .md
   --replicas LIST   replicas of the shop in (d), (e), (j), e.g. order=2,payment=2 (default 1 each)
   --database KIND   where the services keep data: postgres (default, as deployed; a server
                     from the harness) or pglite (embedded, as pnpm start)
@@ -95,6 +102,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         quick: { type: 'boolean', default: false },
         'no-checkout': { type: 'boolean', default: false },
         'checkout-only': { type: 'boolean', default: false },
+        'tracing-only': { type: 'boolean', default: false },
         replicas: { type: 'string' },
         database: { type: 'string', default: 'postgres' },
         connections: { type: 'string' },
@@ -153,6 +161,13 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       .join('');
     const name = `${report.startedAt.slice(0, 10)}-${machineSlug(report.machine)}-checkout${replicas}`;
     await writeResults(directory, name, report, markdown, log);
+    return 0;
+  }
+
+  if (values['tracing-only']) {
+    const report = await runTracingBenchmarks(options);
+    const name = `${report.startedAt.slice(0, 10)}-${machineSlug(report.machine)}-tracing`;
+    await writeResults(values.out ?? RESULTS_DIR, name, report, renderTracingMarkdown(report), log);
     return 0;
   }
 

@@ -70,7 +70,7 @@ export class BenchProcess {
 
 /** Starts one of this package's benchmark targets and waits for the URL it serves. */
 export async function startTarget(
-  script: 'raw-http' | 'express' | 'in-process-gateway',
+  script: 'raw-http' | 'express' | 'in-process-gateway' | 'otlp-sink',
   settings: unknown,
   timeoutMs = 90_000,
 ): Promise<{ process: BenchProcess; url: string }> {

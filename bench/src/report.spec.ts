@@ -16,6 +16,11 @@ const part = (id: ThroughputPart['id'], title: string, requestsPerSecond: number
   },
 });
 
+const traced = (requestsPerSecond: number, exportedBytesPerRequest: number) => ({
+  result: part('h', 'traced', requestsPerSecond).result,
+  exportedBytesPerRequest,
+});
+
 const paced = (p50: number, p99: number): PacedResult => ({
   ratePerSecond: 300,
   requestsPerSecond: 299.5,
@@ -77,6 +82,17 @@ const report: BenchReport = {
     overGrpc: paced(1.6, 4.25),
     addedP50Ms: 0.4,
     addedP99Ms: 0.75,
+  },
+  tracing: {
+    path: '/api/v1/products/prd_1',
+    rounds: 3,
+    runs: {
+      off: [traced(2_000, 0), traced(2_100, 0), traced(1_900, 0)],
+      ten: [traced(1_850, 210), traced(1_800, 190), traced(1_950, 200)],
+      full: [traced(1_500, 2_050), traced(1_400, 1_950), traced(1_600, 2_000)],
+    },
+    median: { off: traced(2_000, 0), ten: traced(1_850, 210), full: traced(1_500, 2_050) },
+    ratios: { tenOverOff: 0.925, fullOverOff: 0.75 },
   },
   checkout: [
     {
@@ -251,6 +267,26 @@ describe('renderMarkdown', () => {
       '| (h) | gateway → gRPC → product, cache off | 300 | 300 | 1.60 | 4.25 | 0.42 |',
     );
     expect(markdown).toContain('p99 added by the gRPC hop: **+0.75 ms** (p50: +0.40 ms).');
+  });
+
+  it("prints what tracing costs: issue 14's target, the median turn of each variant and every turn", () => {
+    expect(markdown).toContain(
+      '| (k) catalog read with tracing at 10 % ÷ off | 0.93 | ≥ 0.90 | ✓ |',
+    );
+    expect(markdown).toContain(
+      '| (k) catalog read with tracing at 100 % ÷ off | 0.75 | (printed) | — |',
+    );
+    expect(markdown).toContain('| tracing on, 10 % sampled | 1,850 | 0.91 | 12.3 | 210 | 0.93 |');
+    expect(markdown).toContain('| tracing off (no exporter) | 2,000 | 0.91 | 12.3 | 0 | 1.00 |');
+    expect(markdown).toContain(
+      'Turns (req/s): off 2,000, 2,100, 1,900; 10 % 1,850, 1,800, 1,950; 100 % 1,500, 1,400, 1,600.',
+    );
+    expect(
+      renderMarkdown({
+        ...report,
+        tracing: { ...report.tracing, ratios: { tenOverOff: 0.89, fullOverOff: 0.7 } },
+      }),
+    ).toContain('| (k) catalog read with tracing at 10 % ÷ off | 0.89 | ≥ 0.90 | ✗ |');
   });
 
   it('prints checkout latency per rate, its failures and memory', () => {

@@ -5,8 +5,10 @@ import {
   type CheckoutReport,
   type CheckoutResult,
   type ThroughputPartId,
+  type TracingReport,
 } from './benchmarks.js';
-import type { PacedResult } from './http-load.js';
+import type { PacedResult, ThroughputSettings } from './http-load.js';
+import { TRACING_VARIANTS, type TracingResult, type TracingVariantId } from './tracing.js';
 
 const integer = (value: number) => Math.round(value).toLocaleString('en-US');
 const ms = (value: number | undefined) =>
@@ -207,6 +209,7 @@ export function renderMarkdown(report: BenchReport): string {
     pacedRow('(h)', 'gateway → gRPC → product, cache off', hop.overGrpc),
     '',
     `p99 added by the gRPC hop: **${signedMs(hop.addedP99Ms)} ms** (p50: ${signedMs(hop.addedP50Ms)} ms).`,
+    ...(report.tracing ? tracingSection(report.tracing, settings) : []),
   ];
   lines.push(...checkoutSections({ ...report, database: settings.database }));
   return `${lines.join('\n')}\n`;
@@ -401,4 +404,66 @@ function pacedRow(id: string, title: string, result: PacedResult): string {
     `| ${id} | ${title} | ${integer(result.ratePerSecond)} | ${integer(result.requestsPerSecond)} | ` +
     `${ms(result.latencyMs.p50)} | ${ms(result.latencyMs.p99)} | ${ms(result.sendLagMs.p99)} |`
   );
+}
+
+/** Issue 14's target against part (k): 10 % sampled ÷ off ≥ 0.90. */
+export function tracingAcceptance(tracing: TracingResult): string[] {
+  const met = tracing.ratios.tenOverOff >= 0.9;
+  return [
+    '',
+    '## Acceptance (issue 14)',
+    '',
+    '| target | measured | target value | met |',
+    '| --- | ---: | ---: | :---: |',
+    `| (k) catalog read with tracing at 10 % ÷ off | ${ratio(tracing.ratios.tenOverOff)} | ≥ 0.90 | ${mark(met)} |`,
+    `| (k) catalog read with tracing at 100 % ÷ off | ${ratio(tracing.ratios.fullOverOff)} | (printed) | — |`,
+  ];
+}
+
+/** Part (k) as markdown: the three variants' median turns and every turn. */
+export function tracingSection(tracing: TracingResult, settings: ThroughputSettings): string[] {
+  const turns = (id: TracingVariantId) =>
+    tracing.runs[id].map((run) => integer(run.result.requestsPerSecond)).join(', ');
+  return [
+    ...tracingAcceptance(tracing),
+    '',
+    '## (k) What tracing costs',
+    '',
+    `GET ${tracing.path.replace(/[^/]+$/, '{id}')} through the gateway → gRPC → product, catalog cache off, so every ` +
+      "request is four spans (the gateway's server and client spans, the product service's server span " +
+      'and its query). Three gateways take turns in front of one product service, ' +
+      `${tracing.rounds} rounds of off → 10 % → 100 %, ${settings.connections} connections, ` +
+      `${settings.durationSeconds} s a turn after ${settings.warmupSeconds} s of warm-up; the median turn ` +
+      'of each is shown. "Off" has no exporter at all; the others send OTLP/HTTP protobuf to a ' +
+      'receiver in a process of its own that only counts bytes (a backend is not what is measured). ' +
+      `Turns (req/s): off ${turns('off')}; 10 % ${turns('ten')}; 100 % ${turns('full')}.`,
+    '',
+    '| tracing | req/s | p50 ms | p99 ms | OTLP bytes per request | ÷ off |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...TRACING_VARIANTS.map(({ id, title }) => {
+      const run = tracing.median[id];
+      return (
+        `| ${title} | ${integer(run.result.requestsPerSecond)} | ${ms(run.result.latencyMs.p50)} | ` +
+        `${ms(run.result.latencyMs.p99)} | ${integer(run.exportedBytesPerRequest)} | ` +
+        `${ratio(run.result.requestsPerSecond / tracing.median.off.result.requestsPerSecond)} |`
+      );
+    }),
+  ];
+}
+
+/** A `--tracing-only` report as markdown. */
+export function renderTracingMarkdown(report: TracingReport): string {
+  const { machine } = report;
+  const lines = [
+    `# Mercato tracing benchmark, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
+      (report.mode === 'quick' ? ' (--quick)' : ''),
+    '',
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ` +
+      `${machine.os}, Node.js ${machine.node}` +
+      (report.commit ? `; commit ${report.commit}` : '') +
+      `; load average ${machine.loadAverage.toFixed(1)} at the start. The product service reads ` +
+      (report.database === 'postgres' ? 'a PostgreSQL server.' : 'embedded PGlite.'),
+    ...tracingSection(report.tracing, report.settings),
+  ];
+  return `${lines.join('\n')}\n`;
 }
