@@ -53,6 +53,7 @@ describe('generated client against a proto-loader server', () => {
             lines: [],
             total: { amountMinor: 9_007_199_254 * quantity, currency: 'EUR' },
             statusReason: '',
+            traceId: '',
             createdAt: '2026-11-22T10:00:00Z',
             updatedAt: '2026-11-22T10:00:00Z',
           },
