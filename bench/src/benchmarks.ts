@@ -569,12 +569,14 @@ export interface CheckoutReport extends ReportHeader {
   capacity: CapacityResult | undefined;
 }
 
-/** Parts (d), (e) and (j) only: the shop under order load, as `--checkout-only` runs them. */
-export async function runCheckoutBenchmarks(
-  options: Omit<BenchOptions, 'checkout'> & { checkout: NonNullable<BenchOptions['checkout']> },
-): Promise<CheckoutReport> {
-  const startedAt = new Date();
-  const machine = describeMachine();
+/**
+ * Runs `work` with a Kafka broker and, for `database: 'postgres'`, a PostgreSQL server from the
+ * harness, released afterwards; the part runs alone, as `--checkout-only` and `--tracing-only` do.
+ */
+async function withInfrastructure<T>(
+  options: Pick<BenchOptions, 'database' | 'log'>,
+  work: (kafka: KafkaLease, postgres: PostgresLease | undefined) => Promise<T>,
+): Promise<T> {
   const { log } = options;
   const kafka = await acquireKafka({ log: (message) => log(`kafka: ${message}`) });
   try {
@@ -583,25 +585,32 @@ export async function runCheckoutBenchmarks(
         ? await acquirePostgres({ log: (message) => log(`postgres: ${message}`) })
         : undefined;
     try {
-      const namespace = `bench-${randomBytes(4).toString('hex')}`;
-      const result = await runCheckout(
-        kafka,
-        `${namespace}-shop.`,
-        options.checkout,
-        log,
-        postgres,
-      );
-      return {
-        ...reportHeader(options, startedAt, machine),
-        database: options.database,
-        ...result,
-      };
+      return await work(kafka, postgres);
     } finally {
       await postgres?.release();
     }
   } finally {
     await kafka.release();
   }
+}
+
+/** Parts (d), (e) and (j) only: the shop under order load, as `--checkout-only` runs them. */
+export async function runCheckoutBenchmarks(
+  options: Omit<BenchOptions, 'checkout'> & { checkout: NonNullable<BenchOptions['checkout']> },
+): Promise<CheckoutReport> {
+  const startedAt = new Date();
+  const machine = describeMachine();
+  return withInfrastructure(options, async (kafka, postgres) => {
+    const namespace = `bench-${randomBytes(4).toString('hex')}`;
+    const result = await runCheckout(
+      kafka,
+      `${namespace}-shop.`,
+      options.checkout,
+      options.log,
+      postgres,
+    );
+    return { ...reportHeader(options, startedAt, machine), database: options.database, ...result };
+  });
 }
 
 /** What every report opens with: format version, mode, when, which commit, which machine. */
@@ -919,34 +928,22 @@ export interface TracingReport extends ReportHeader {
 export async function runTracingBenchmarks(options: BenchOptions): Promise<TracingReport> {
   const startedAt = new Date();
   const machine = describeMachine();
-  const { log } = options;
-  const kafka = await acquireKafka({ log: (message) => log(`kafka: ${message}`) });
-  try {
-    const postgres =
-      options.database === 'postgres'
-        ? await acquirePostgres({ log: (message) => log(`postgres: ${message}`) })
-        : undefined;
-    try {
-      const tracing = await measureTracing({
-        kafkaBrokers: kafka.brokers,
-        kafkaNamespace: `bench-${randomBytes(4).toString('hex')}-k.`,
-        databaseEnv: postgres
-          ? { DATABASE_URL: await postgres.createDatabase('bench_product_k') }
-          : {},
-        throughput: options.throughput,
-        rounds: options.observabilityRounds,
-        log,
-      });
-      return {
-        ...reportHeader(options, startedAt, machine),
-        database: options.database,
-        settings: options.throughput,
-        tracing,
-      };
-    } finally {
-      await postgres?.release();
-    }
-  } finally {
-    await kafka.release();
-  }
+  return withInfrastructure(options, async (kafka, postgres) => {
+    const tracing = await measureTracing({
+      kafkaBrokers: kafka.brokers,
+      kafkaNamespace: `bench-${randomBytes(4).toString('hex')}-k.`,
+      databaseEnv: postgres
+        ? { DATABASE_URL: await postgres.createDatabase('bench_product_k') }
+        : {},
+      throughput: options.throughput,
+      rounds: options.observabilityRounds,
+      log: options.log,
+    });
+    return {
+      ...reportHeader(options, startedAt, machine),
+      database: options.database,
+      settings: options.throughput,
+      tracing,
+    };
+  });
 }

@@ -217,15 +217,11 @@ export function renderMarkdown(report: BenchReport): string {
 
 /** A `--checkout-only` report as markdown: the machine, issue 13's acceptance, then the parts. */
 export function renderCheckoutMarkdown(report: CheckoutReport): string {
-  const { machine } = report;
   const lines = [
     `# Mercato checkout benchmark, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
       (report.mode === 'quick' ? ' (--quick)' : ''),
     '',
-    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ` +
-      `${machine.os}, Node.js ${machine.node}` +
-      (report.commit ? `; commit ${report.commit}` : '') +
-      `; load average ${machine.loadAverage.toFixed(1)} at the start.`,
+    `${machineLine(report)}.`,
     ...checkoutAcceptance(report),
     ...checkoutSections(report),
   ];
@@ -453,17 +449,23 @@ export function tracingSection(tracing: TracingResult, settings: ThroughputSetti
 
 /** A `--tracing-only` report as markdown. */
 export function renderTracingMarkdown(report: TracingReport): string {
-  const { machine } = report;
   const lines = [
     `# Mercato tracing benchmark, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
       (report.mode === 'quick' ? ' (--quick)' : ''),
     '',
-    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ` +
-      `${machine.os}, Node.js ${machine.node}` +
-      (report.commit ? `; commit ${report.commit}` : '') +
-      `; load average ${machine.loadAverage.toFixed(1)} at the start. The product service reads ` +
+    `${machineLine(report)}. The product service reads ` +
       (report.database === 'postgres' ? 'a PostgreSQL server.' : 'embedded PGlite.'),
     ...tracingSection(report.tracing, report.settings),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** `Machine: …; commit …; load average … at the start`, the first line of a part-only report. */
+function machineLine({ machine, commit }: Pick<TracingReport, 'machine' | 'commit'>): string {
+  return (
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ` +
+    `${machine.os}, Node.js ${machine.node}` +
+    (commit ? `; commit ${commit}` : '') +
+    `; load average ${machine.loadAverage.toFixed(1)} at the start`
+  );
 }
