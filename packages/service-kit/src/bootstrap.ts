@@ -24,7 +24,7 @@ import {
   metricsHandler,
 } from '@mercato/metrics';
 import { grpcServerTracingInterceptor } from '@mercato/tracing';
-import { startServiceTracing } from '@mercato/tracing/sdk';
+import { startServiceTracing } from '@mercato/tracing/service';
 import type { Registry } from 'prom-client';
 import { freePort } from './free-port.js';
 import { GrpcContextInterceptor } from './grpc-context.interceptor.js';
@@ -119,7 +119,7 @@ export async function startGrpcService<Config extends GrpcServiceSettings>(
     createLogger({ service: name, level: config.LOG_LEVEL as never, pretty: config.LOG_PRETTY });
   const health = createHealth();
   const metrics = createMetrics({ service: name });
-  const tracing = startServiceTracing({
+  const tracing = await startServiceTracing({
     service: name,
     config,
     logger,

@@ -10,6 +10,7 @@ import {
   type OpenSpan,
 } from '@mercato/tracing';
 import { startTracing, type Tracing } from '@mercato/tracing/sdk';
+import { startServiceTracing } from '@mercato/tracing/service';
 import { brokenLinks, startOtlpReceiver, type OtlpReceiver } from '@mercato/tracing/testing';
 
 const REMOTE_SAMPLED = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -173,4 +174,48 @@ describe('spans over OTLP', () => {
     );
     await expect(tracing.shutdown()).resolves.toBeUndefined();
   }, 40_000);
+});
+
+describe('startServiceTracing', () => {
+  const logger = () => {
+    const lines: Array<{ level: 'warn' | 'info'; details: object; message: string }> = [];
+    return {
+      lines,
+      warn: (details: object, message: string) => lines.push({ level: 'warn', details, message }),
+      info: (details: object, message: string) => lines.push({ level: 'info', details, message }),
+    };
+  };
+
+  it('stays off, saying nothing, without an endpoint', async () => {
+    const log = logger();
+    const off = await startServiceTracing({
+      service: 'svc',
+      config: { OTEL_TRACES_SAMPLER_ARG: 1 },
+      logger: log,
+    });
+    expect(off.enabled).toBe(false);
+    expect(tracingActive()).toBe(false);
+    expect(log.lines).toEqual([]);
+  });
+
+  it('records spans once an endpoint is set, says where they go, and sends them under the service name', async () => {
+    receiver = await startOtlpReceiver();
+    const log = logger();
+    tracing = await startServiceTracing({
+      service: 'svc',
+      config: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER_ARG: 0.5 },
+      logger: log,
+    });
+    expect(tracing.enabled).toBe(true);
+    expect(log.lines).toEqual([
+      {
+        level: 'info',
+        details: { endpoint: receiver.url, sampleRatio: 0.5 },
+        message: 'Tracing on: spans are sent over OTLP',
+      },
+    ]);
+    openSpan('work', { kind: SpanKind.INTERNAL, parent: REMOTE_SAMPLED, root: false })!.span.end();
+    await tracing.flush();
+    expect(receiver.spans.map((span) => [span.service, span.name])).toEqual([['svc', 'work']]);
+  });
 });

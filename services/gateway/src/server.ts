@@ -22,7 +22,7 @@ import {
 } from '@mercato/metrics';
 import { Gauge, type Registry } from 'prom-client';
 import { storefrontDirectory } from '@mercato/storefront';
-import { startServiceTracing } from '@mercato/tracing/sdk';
+import { startServiceTracing } from '@mercato/tracing/service';
 import { buildOpenApiDocument } from './api/openapi.js';
 import { API_PREFIX, mountRoutes, type RouteDefinition } from './api/route-registry.js';
 import { apiRoutes } from './api/routes.js';
@@ -329,7 +329,7 @@ export async function startGateway(
   options: { handleSignals?: boolean; logger?: Logger } = {},
 ): Promise<RunningGateway> {
   const gateway = createServer({ config, logger: options.logger });
-  const tracing = startServiceTracing({
+  const tracing = await startServiceTracing({
     service: config.SERVICE_NAME ?? SERVICE_NAME,
     config,
     logger: gateway.logger,
