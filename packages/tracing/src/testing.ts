@@ -17,6 +17,8 @@ export interface OtlpReceiver {
   readonly requests: number;
   /** The spans of one trace. */
   trace(traceId: string): ReceivedSpan[];
+  /** Forgets every span received so far. */
+  clear(): void;
   /** Resolves with the spans once `done(spans)` holds for everything received (polls every 50 ms). */
   waitFor<T>(
     done: (spans: readonly ReceivedSpan[]) => T | undefined,
@@ -69,6 +71,7 @@ export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
       return requests;
     },
     trace: (traceId) => spans.filter((span) => span.traceId === traceId),
+    clear: () => void spans.splice(0),
     async waitFor(done, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
