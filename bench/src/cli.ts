@@ -35,6 +35,9 @@ Runs every benchmark once and writes bench/results/<date>-<machine>.json and .md
   --profile         instead: profile gateway → gRPC → product under load (node --cpu-prof) and
                     print where each process spends its CPU time (--out DIR keeps the
                     .cpuprofile files, for Chrome DevTools)
+  --profile-tracing RATIO
+                    with --profile: trace at that share (0–1), catalog cache off, spans sent
+                    to an OTLP receiver process (what part (k) measures)
   --help            this text
 `;
 
@@ -108,6 +111,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         connections: { type: 'string' },
         out: { type: 'string' },
         profile: { type: 'boolean', default: false },
+        'profile-tracing': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -172,7 +176,14 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
 
   if (values.profile) {
+    const tracingSampleRatio =
+      values['profile-tracing'] === undefined ? undefined : Number(values['profile-tracing']);
+    if (tracingSampleRatio !== undefined && !(tracingSampleRatio >= 0 && tracingSampleRatio <= 1)) {
+      process.stderr.write('bench: --profile-tracing takes a share from 0 to 1\n');
+      return 2;
+    }
     const profile = await runProfile({
+      ...(tracingSampleRatio === undefined ? {} : { tracingSampleRatio }),
       throughput: values.quick
         ? { connections: options.throughput.connections, warmupSeconds: 0, durationSeconds: 3 }
         : { ...options.throughput, warmupSeconds: 0, durationSeconds: 10 },

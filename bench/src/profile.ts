@@ -6,7 +6,7 @@ import { acquireKafka, acquirePostgres } from '@mercato/harness';
 import { freePort } from '@mercato/service-kit';
 import { renderProfile, summariseProfileIn, type ProfileSummary } from './cpu-profile.js';
 import { measureThroughput, type ThroughputResult, type ThroughputSettings } from './http-load.js';
-import { startService } from './processes.js';
+import { startService, startTarget } from './processes.js';
 
 /**
  * Waits until a gateway's catalog cache serves (its change feed has joined its group and fetches):
@@ -40,6 +40,11 @@ export interface ProfileReport {
 export async function runProfile(options: {
   throughput: ThroughputSettings;
   gatewayEnv?: Record<string, string>;
+  /**
+   * Trace at this share (0–1): both services export OTLP to a receiver process that counts bytes,
+   * and the catalog cache is off, so every request is four spans over gRPC, as in part (k).
+   */
+  tracingSampleRatio?: number;
   /** Keep the .cpuprofile files here (open them in Chrome DevTools); by default they are deleted. */
   keepIn?: string;
   log: (line: string) => void;
@@ -48,6 +53,16 @@ export async function runProfile(options: {
   const kafka = await acquireKafka({ log: (message) => log(`kafka: ${message}`) });
   const postgres = await acquirePostgres({ log: (message) => log(`postgres: ${message}`) });
   const directory = options.keepIn ?? (await mkdtemp(join(tmpdir(), 'mercato-profile-')));
+  const sink =
+    options.tracingSampleRatio === undefined ? undefined : await startTarget('otlp-sink', {});
+  const tracingEnv: Record<string, string> = sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {};
+  const gatewayTracingEnv: Record<string, string> = sink
+    ? {
+        ...tracingEnv,
+        OTEL_TRACES_SAMPLER_ARG: String(options.tracingSampleRatio),
+        CATALOG_CACHE: 'false',
+      }
+    : {};
   try {
     const ports = { grpc: await freePort(), http: await freePort(), gateway: await freePort() };
     const namespace = `profile-${randomBytes(4).toString('hex')}.`;
@@ -68,6 +83,7 @@ export async function runProfile(options: {
         LOG_LEVEL: 'info',
         SEED_CATALOG: 'true',
         SHUTDOWN_DRAIN_DELAY: '0',
+        ...tracingEnv,
       },
       `http://127.0.0.1:${ports.http}/health/ready`,
       90_000,
@@ -87,6 +103,7 @@ export async function runProfile(options: {
         JWT_SECRET: randomBytes(32).toString('hex'),
         RATE_LIMIT_MAX: '1000000000',
         SHUTDOWN_DRAIN_DELAY: '0',
+        ...gatewayTracingEnv,
         ...options.gatewayEnv,
       },
       `http://127.0.0.1:${ports.gateway}/health/live`,
@@ -99,7 +116,7 @@ export async function runProfile(options: {
     let load: ThroughputResult;
     let url: string;
     try {
-      if (options.gatewayEnv?.CATALOG_CACHE !== 'false')
+      if (options.gatewayEnv?.CATALOG_CACHE !== 'false' && sink === undefined)
         await waitForCatalogCache(`http://127.0.0.1:${ports.gateway}`);
       const base = `http://127.0.0.1:${ports.gateway}/api/v1`;
       const page = (await (await fetch(`${base}/products?pageSize=1`)).json()) as {
@@ -127,6 +144,7 @@ export async function runProfile(options: {
     ].join('\n');
     return { url, load, ...summaries, markdown };
   } finally {
+    await sink?.process.stop();
     if (!options.keepIn) await rm(directory, { recursive: true, force: true });
     await postgres.release();
     await kafka.release();
