@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from 'cors';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import {
   closeHttpServer,
   createHealth,
@@ -181,6 +181,10 @@ export function createServer(deps: GatewayDependencies): Gateway {
   const storefront = storefrontRouter(deps.storefrontDirectory ?? storefrontDirectory());
   if (storefront) app.use(storefront);
   else logger.warn('the storefront is not built (pnpm build); only the API is served');
+
+  // The front door for whoever the storefront does not answer: a JSON client, or any client of a
+  // gateway whose storefront is not built.
+  app.get('/', rootIndex(storefront !== undefined));
 
   app.use((req, _res, next) => {
     next(new HttpProblem('not-found', `no route for ${req.method} ${req.path}`));
@@ -367,5 +371,37 @@ export async function startGateway(
       const code = await shutdown.shutdown('stopped by caller');
       if (code !== 0) throw new Error(`gateway did not shut down cleanly (exit code ${code})`);
     },
+  };
+}
+
+/** Where things are, relative to the gateway's origin (GET / for clients the storefront does not serve). */
+export const ROOT_LINKS = {
+  storefront: '/',
+  api: `${API_PREFIX}/products`,
+  docs: '/docs',
+  openapi: '/openapi.json',
+  health: '/health/ready',
+  metrics: '/metrics',
+} as const;
+
+function rootIndex(storefrontBuilt: boolean): RequestHandler {
+  const links = storefrontBuilt
+    ? ROOT_LINKS
+    : (Object.fromEntries(
+        Object.entries(ROOT_LINKS).filter(([name]) => name !== 'storefront'),
+      ) as Partial<typeof ROOT_LINKS>);
+  const text =
+    `Mercato gateway${storefrontBuilt ? '' : ' (the storefront is not built: pnpm build)'}\n\n` +
+    Object.entries(links)
+      .map(([name, path]) => `${name.padEnd(11)} ${path}`)
+      .join('\n') +
+    '\n';
+  return (_req, res) => {
+    // Text first: `*/*` (curl) gets it; a client that asks for JSON gets JSON.
+    res.format({
+      'text/plain': () => res.type('text/plain').send(text),
+      'application/json': () => res.json({ service: SERVICE_NAME, links }),
+      default: () => res.type('text/plain').send(text),
+    });
   };
 }

@@ -16,8 +16,14 @@ export const STOREFRONT_ROUTE = 'storefront';
 // endpoints keep their own answers (and their problem+json 404s).
 const NOT_STOREFRONT = /^\/(?:api|health|metrics|openapi\.json|docs)(?:\/|$)/;
 
-/** True for a browser navigating to a page, not for an API client asking for JSON or anything. */
-const wantsPage = (req: Request) => req.accepts(['application/json', 'text/html']) === 'text/html';
+/**
+ * True for a browser navigating to a page, not for an API client asking for JSON or anything. The
+ * shop's front door, `/`, is the page for anyone who does not ask for JSON: `curl` (`*\/*`) too.
+ */
+const wantsPage = (req: Request) =>
+  req.path === '/'
+    ? req.accepts(['text/html', 'application/json']) === 'text/html'
+    : req.accepts(['application/json', 'text/html']) === 'text/html';
 
 /**
  * Serves the built storefront: its files as they are, and index.html for every other page

@@ -73,6 +73,27 @@ describe('the storefront at /', () => {
     }
   });
 
+  it('is the front door: / is the page for curl and any client that does not ask for JSON', async () => {
+    for (const accept of ['*/*', undefined]) {
+      const agent = request(gateway.app).get('/');
+      const page = await (accept === undefined ? agent : agent.set('Accept', accept)).expect(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.text).toContain('<div id="app"></div>');
+    }
+    const index = await request(gateway.app).get('/').set('Accept', 'application/json').expect(200);
+    expect(index.body).toEqual({
+      service: 'gateway',
+      links: {
+        storefront: '/',
+        api: '/api/v1/products',
+        docs: '/docs',
+        openapi: '/openapi.json',
+        health: '/health/ready',
+        metrics: '/metrics',
+      },
+    });
+  });
+
   it('keeps problem+json 404s for the API, missing assets and non-page requests', async () => {
     const notPages: ['get' | 'post' | 'delete', string, string][] = [
       ['get', '/api/v1/nothing-here', BROWSER_ACCEPT],
@@ -141,8 +162,17 @@ describe('a gateway whose storefront is not built', () => {
     expect(logs.records().map((record) => record.msg)).toContain(
       'the storefront is not built (pnpm build); only the API is served',
     );
-    const page = await request(gateway.app).get('/').set('Accept', BROWSER_ACCEPT).expect(404);
-    expect(page.headers['content-type']).toMatch(PROBLEM);
+    // curl still gets an answer at the front door: where the API, docs and probes are.
+    const index = await request(gateway.app).get('/').set('Accept', '*/*').expect(200);
+    expect(index.headers['content-type']).toMatch(/^text\/plain/);
+    expect(index.text).toBe(
+      'Mercato gateway (the storefront is not built: pnpm build)\n\n' +
+        'api         /api/v1/products\ndocs        /docs\nopenapi     /openapi.json\n' +
+        'health      /health/ready\nmetrics     /metrics\n',
+    );
+    const deepLink = await request(gateway.app).get('/orders/1').set('Accept', BROWSER_ACCEPT);
+    expect(deepLink.status).toBe(404);
+    expect(deepLink.headers['content-type']).toMatch(PROBLEM);
     await request(gateway.app).get('/openapi.json').expect(200);
   });
 });
