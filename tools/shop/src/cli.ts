@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, url, z } from '@mercato/config';
-import { launchShop, type RunningShop, type ShopEvent } from './launch-shop.js';
+import { launchShop, type ProcessMemory, type RunningShop, type ShopEvent } from './launch-shop.js';
 import { repositoryRoot, SHOP_SERVICES, type ShopService } from './services.js';
 
 const USAGE = `Usage: pnpm start [options]
@@ -139,6 +139,7 @@ export async function runShopCli(args: readonly string[], io: ShopCliIo): Promis
   }
   if (stopRequested) return finished;
   const base = shop.gatewayUrl.replace('127.0.0.1', 'localhost');
+  const memory = await shop.memory();
   const logs = relative(process.cwd(), join(dataDir, 'logs')) || '.';
   io.out(
     [
@@ -150,6 +151,7 @@ export async function runShopCli(args: readonly string[], io: ShopCliIo): Promis
       `  Metrics     ${shop.instances.map((instance) => `${instance.httpUrl}/metrics`).join('\n              ')}`,
       `  Logs        ${logs}/<service>-<replica>.log (JSON lines)`,
       `  Traces      ${shop.tracing ? (shop.tracing.uiUrl ?? shop.tracing.endpoint) : 'off (see above)'}`,
+      `  Memory      ${describeMemory(memory)}`,
       '',
       'Press Ctrl-C to stop.',
     ].join('\n'),
@@ -178,4 +180,16 @@ function describeEvent(event: ShopEvent): string | undefined {
     case 'stopped':
       return `${event.instance} stopped (${event.how})`;
   }
+}
+
+const mebibytes = (bytes: number) => `${Math.round(bytes / 2 ** 20).toLocaleString('en-US')} MiB`;
+
+/** `product#0 480 MiB, …, kafka 316 MiB: 1,914 MiB in all (RSS at start-up)`. */
+export function describeMemory(processes: readonly ProcessMemory[]): string {
+  if (processes.length === 0) return 'not measured (no /proc here)';
+  const total = processes.reduce((sum, process) => sum + process.rssBytes, 0);
+  return (
+    processes.map((process) => `${process.name} ${mebibytes(process.rssBytes)}`).join(', ') +
+    `: ${mebibytes(total)} in all (RSS at start-up)`
+  );
 }

@@ -15,6 +15,8 @@ export interface TraceBackend {
   uiUrl: string | undefined;
   /** How it was found: `given` (OTEL_EXPORTER_OTLP_ENDPOINT) or the Jaeger binary it runs. */
   source: string;
+  /** The process id of the Jaeger this shop runs (none for a given endpoint). */
+  pid?: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function startJaeger(
     endpoint: `http://127.0.0.1:${JAEGER_PORTS.otlpHttp}`,
     uiUrl: `http://localhost:${JAEGER_PORTS.ui}`,
     source: binary,
+    pid: child.pid,
     stop,
   };
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DEFAULT_PORTS } from '@mercato/contracts';
-import { acquireKafka, acquirePostgres, type PostgresLease } from '@mercato/harness';
+import { acquireKafka, acquirePostgres, kafkaStatus, type PostgresLease } from '@mercato/harness';
 import { freePort } from '@mercato/service-kit';
 import { findJaeger, JAEGER_PORTS, startJaeger, type TraceBackend } from './jaeger.js';
 import { describeExit, type ProcessExit, ServiceProcess } from './service-process.js';
@@ -60,6 +60,13 @@ export interface LaunchOptions {
   onEvent?: (event: ShopEvent) => void;
 }
 
+/** The resident memory of one process of the shop. */
+export interface ProcessMemory {
+  name: string;
+  pid: number;
+  rssBytes: number;
+}
+
 /** A service instance of a running shop. */
 export interface ShopInstance {
   readonly service: ShopService;
@@ -85,6 +92,11 @@ export interface RunningShop {
   readonly instances: readonly ShopInstance[];
   /** The instances of one service. */
   instancesOf(service: ShopService): ShopInstance[];
+  /**
+   * Resident memory (RSS) of each process of the shop this machine runs: the instances, the
+   * harness's Kafka broker and the local Jaeger, when the shop uses them.
+   */
+  memory(): Promise<ProcessMemory[]>;
   /** Kills one instance (SIGKILL unless told otherwise), as a crash would. */
   kill(service: ShopService, replica?: number, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a stopped or killed instance again on its ports and waits until it is ready. */
@@ -324,6 +336,23 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
       tracing: backend ? { endpoint: backend.endpoint, uiUrl: backend.uiUrl } : undefined,
       instances,
       instancesOf: (service) => instances.filter((instance) => instance.service === service),
+      async memory() {
+        const processes: Array<{ name: string; pid: number | undefined }> = instances.map(
+          (instance) => ({ name: instance.name, pid: instance.pid }),
+        );
+        if (kafka.source !== 'given') {
+          const broker = await kafkaStatus().catch(() => undefined);
+          if (broker && broker.instance.endpoint.brokers.join(',') === kafka.brokers.join(','))
+            processes.push({ name: 'kafka', pid: broker.instance.pid });
+        }
+        if (backend?.pid !== undefined) processes.push({ name: 'jaeger', pid: backend.pid });
+        const measured: ProcessMemory[] = [];
+        for (const { name, pid } of processes) {
+          const rssBytes = pid === undefined ? undefined : await residentSetBytes(pid);
+          if (pid !== undefined && rssBytes !== undefined) measured.push({ name, pid, rssBytes });
+        }
+        return measured;
+      },
       async kill(service, replica = 0, signal = 'SIGKILL') {
         const instance = find(service, replica);
         const exit = await instance.kill(signal);
@@ -404,5 +433,16 @@ function redact(url: string): string {
     return `${parsed.host}${parsed.pathname}`;
   } catch {
     return 'a PostgreSQL URL';
+  }
+}
+
+/** Resident set size of a process (VmRSS in /proc/<pid>/status), or undefined where unknown. */
+export async function residentSetBytes(pid: number): Promise<number | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -70,10 +70,20 @@ describe('pnpm start (the mercato-shop command)', () => {
     try {
       const [, gatewayUrl] = await command.waitFor(/Storefront {2}(http:\/\/localhost:\d+)\//);
       expect(command.output).toMatch(/API docs {4}http:\/\/localhost:\d+\/docs/);
-      const listening = [...command.output.matchAll(/ready in [\d.]+ s \((?:gRPC ([\d.:]+), )?(http:\/\/[\d.:]+)\)/g)]
+      const listening = [
+        ...command.output.matchAll(
+          /ready in [\d.]+ s \((?:gRPC ([\d.:]+), )?(http:\/\/[\d.:]+)\)/g,
+        ),
+      ]
         .flatMap((match) => [match[1], match[2]])
         .filter((address): address is string => address !== undefined);
       expect(listening).toHaveLength(7);
+      // The banner says what the shop holds, process by process, and where traces go.
+      expect(command.output).toMatch(
+        /Memory {6}(?:[\w#]+ [\d,]+ MiB, ){4,}[\w#]+ [\d,]+ MiB: [\d,]+ MiB in all \(RSS at start-up\)/,
+      );
+      // Off, saying why, unless this machine has a Jaeger or an OTLP endpoint for the shop.
+      expect(command.output).toMatch(/Traces {6}(?:off \(see above\)|http:\/\/\S+)/);
 
       const api = await ShopApi.signIn(gatewayUrl!, 'demo-alice');
       const order = await buyOne(api, 'tok_success');
@@ -153,6 +163,20 @@ describe('launchShop with replicas', () => {
     await shop.start('product', 0);
     expect(killed.running).toBe(true);
     expect((await fetch(`${killed.httpUrl}/health/ready`)).status).toBe(200);
+  });
+
+  it('measures the resident memory of every process it runs', async () => {
+    const memory = await shop.memory();
+    expect(memory.map((process) => process.name)).toEqual(
+      expect.arrayContaining(shop.instances.map((instance) => instance.name)),
+    );
+    for (const instance of shop.instances) {
+      const measured = memory.find((process) => process.name === instance.name)!;
+      expect(measured.pid).toBe(instance.pid);
+      // A Node.js service holds tens of MiB at the least, and less than its pod's limit.
+      expect(measured.rssBytes).toBeGreaterThan(20 * 2 ** 20);
+      expect(measured.rssBytes).toBeLessThan(1024 * 2 ** 20);
+    }
   });
 
   it("runs every instance with its image's Node.js flags (the Dockerfile's NODE_OPTIONS)", async () => {
