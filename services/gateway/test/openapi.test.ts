@@ -54,8 +54,9 @@ describe('OpenAPI document and docs UI', () => {
       .sort();
     const served = registeredRoutes(gateway.app);
     expect(served.filter((route) => route.includes(' /api/')).sort()).toEqual(documented);
-    // The rest is operational, outside the versioned API.
+    // The rest is operational, outside the versioned API (GET /: the index of the shop's URLs).
     expect(served.filter((route) => !route.includes(' /api/')).sort()).toEqual([
+      'GET /',
       'GET /docs',
       'GET /docs/init.js',
       'GET /health/live',
