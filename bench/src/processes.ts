@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { childEnvironment } from '@mercato/config';
@@ -153,13 +152,5 @@ export async function startService(
   }
 }
 
-/** Resident set size of a process (VmRSS in /proc/<pid>/status), in bytes; undefined if it is gone. */
-export async function residentSetBytes(pid: number): Promise<number | undefined> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** Resident set size of a process, in bytes; undefined if it is gone (`@mercato/shop`'s own). */
+export { residentSetBytes } from '@mercato/shop';

@@ -1,6 +1,8 @@
 export {
   launchShop,
+  residentSetBytes,
   type LaunchOptions,
+  type ProcessMemory,
   type RunningShop,
   type ShopEvent,
   type ShopInstance,
