@@ -10,7 +10,7 @@ import {
   type Metadata,
 } from '@grpc/grpc-js';
 import { getLogContext, parseTraceparent, traceFields } from '@mercato/logger';
-import { SpanKind, endRpcSpan, openSpan, rpcSpanOf } from '@mercato/tracing';
+import { SpanKind, endRpcSpan, openSpan, rpcSpanOf, tracingActive } from '@mercato/tracing';
 
 /** Metadata keys that carry correlation through gRPC calls (W3C trace context + request id). */
 export const CORRELATION_METADATA = {
@@ -57,8 +57,10 @@ export function correlationClientInterceptor(): Interceptor {
           next(metadata, listener);
           return;
         }
-        const { name, attributes } = rpcSpanOf(path);
-        const open = openSpan(name, { kind: SpanKind.CLIENT, root: false, attributes });
+        const rpc = tracingActive() ? rpcSpanOf(path) : undefined;
+        const open =
+          rpc &&
+          openSpan(rpc.name, { kind: SpanKind.CLIENT, root: false, attributes: rpc.attributes });
         const traceparent = open?.traceparent ?? context?.traceparent;
         if (typeof traceparent === 'string') {
           metadata.set(CORRELATION_METADATA.traceparent, traceparent);

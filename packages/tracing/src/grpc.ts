@@ -6,7 +6,7 @@ import {
   type ServerInterceptor,
 } from '@grpc/grpc-js';
 import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
-import { openSpan, type OpenSpan } from './spans.js';
+import { openSpan, tracingActive, type OpenSpan } from './spans.js';
 
 /** The metadata key of W3C trace context on gRPC calls. */
 export const TRACEPARENT_METADATA = 'traceparent';
@@ -24,8 +24,22 @@ const SERVER_ERRORS = new Set<number>([
   GrpcStatus.DATA_LOSS,
 ]);
 
-/** The span name and attributes of a call to `path` (`/package.Service/Method`). */
+const rpcSpans = new Map<string, { name: string; attributes: Attributes }>();
+
+/**
+ * The span name and attributes of a call to `path` (`/package.Service/Method`), worked out once
+ * per method: a service has a handful.
+ */
 export function rpcSpanOf(path: string): { name: string; attributes: Attributes } {
+  let known = rpcSpans.get(path);
+  if (known === undefined) {
+    known = describeRpc(path);
+    rpcSpans.set(path, known);
+  }
+  return known;
+}
+
+function describeRpc(path: string): { name: string; attributes: Attributes } {
   const name = path.startsWith('/') ? path.slice(1) : path;
   const slash = name.lastIndexOf('/');
   return {
@@ -66,7 +80,7 @@ export const isServerError = (code: number): boolean => SERVER_ERRORS.has(code);
  */
 export function grpcServerTracingInterceptor(): ServerInterceptor {
   return (method, call) => {
-    if (UNTRACED_SERVICES.some((prefix) => method.path.startsWith(prefix))) {
+    if (!tracingActive() || UNTRACED_SERVICES.some((prefix) => method.path.startsWith(prefix))) {
       return new ServerInterceptingCall(call);
     }
     let open: OpenSpan | undefined;

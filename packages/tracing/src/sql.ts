@@ -1,5 +1,5 @@
 import { SpanKind } from '@opentelemetry/api';
-import { failSpan, openSpan } from './spans.js';
+import { failSpan, openSpan, tracingActive } from './spans.js';
 
 const OPERATION = /^\s*([a-z]+)/i;
 const TARGET = /\b(?:from|into|update|table)\s+(?:only\s+)?("?[a-z_][\w.]*"?)/gi;
@@ -42,6 +42,7 @@ function topLevelTarget(sql: string): string | undefined {
  * the text recorded carries no values.
  */
 export function tracedQuery<T>(sql: string, run: () => Promise<T>): Promise<T> {
+  if (!tracingActive()) return run();
   const { name, operation } = sqlSpanName(sql);
   const open = openSpan(name, {
     kind: SpanKind.CLIENT,

@@ -9,7 +9,7 @@ import {
 } from '@mercato/logger';
 import { routeTemplate } from '@mercato/metrics';
 import { CORRELATION_METADATA } from '@mercato/service-kit/correlation';
-import { SpanKind, SpanStatusCode, openSpan, type OpenSpan } from '@mercato/tracing';
+import { SpanKind, SpanStatusCode, openSpan, tracingActive, type OpenSpan } from '@mercato/tracing';
 
 /** Requests under this path are traced (the API); the rest are not. */
 const TRACED_PREFIX = '/api/';
@@ -30,8 +30,18 @@ export interface Correlation extends LogContext {
  * client sent is kept when it is short and printable, so it cannot inject into logs.
  */
 export function correlationOf(requestIdHeader?: string, traceparentHeader?: string): Correlation {
-  const requestId =
-    requestIdHeader && REQUEST_ID.test(requestIdHeader) ? requestIdHeader : randomUUID();
+  return untracedCorrelation(requestIdOf(requestIdHeader), traceparentHeader);
+}
+
+/** The client's request id when it is short and printable, else a new one. */
+function requestIdOf(header: string | undefined): string {
+  return header && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+function untracedCorrelation(
+  requestId: string,
+  traceparentHeader: string | undefined,
+): Correlation {
   const parent = parseTraceparent(traceparentHeader);
   const traceId = parent?.traceId ?? randomTraceId();
   const flags = parent?.flags ?? '00';
@@ -56,22 +66,26 @@ export function openRequest(
   requestIdHeader: string | undefined,
   traceparentHeader: string | undefined,
 ): TracedRequest {
-  const base = correlationOf(requestIdHeader, traceparentHeader);
-  if (!path.startsWith(TRACED_PREFIX)) return { correlation: base, span: undefined };
-  const span = openSpan(method, {
-    kind: SpanKind.SERVER,
-    parent: traceparentHeader,
-    root: true,
-    attributes: {
-      'http.request.method': method,
-      'url.path': path,
-      'mercato.request_id': base.requestId,
-    },
-  });
-  if (span === undefined) return { correlation: base, span: undefined };
+  const requestId = requestIdOf(requestIdHeader);
+  const span =
+    tracingActive() && path.startsWith(TRACED_PREFIX)
+      ? openSpan(method, {
+          kind: SpanKind.SERVER,
+          parent: traceparentHeader,
+          root: true,
+          attributes: {
+            'http.request.method': method,
+            'url.path': path,
+            'mercato.request_id': requestId,
+          },
+        })
+      : undefined;
+  if (span === undefined) {
+    return { correlation: untracedCorrelation(requestId, traceparentHeader), span: undefined };
+  }
   return {
     correlation: {
-      requestId: base.requestId,
+      requestId,
       traceId: span.traceId,
       spanId: span.spanId,
       traceparent: span.traceparent,
