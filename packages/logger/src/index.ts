@@ -11,6 +11,7 @@ export {
   SENSITIVE_FIELD_NAMES,
 } from './redaction.js';
 export {
+  isSampled,
   parseTraceparent,
   randomSpanId,
   randomTraceId,

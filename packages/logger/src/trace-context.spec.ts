@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseTraceparent, randomSpanId, randomTraceId } from './trace-context.js';
+import { isSampled, parseTraceparent, randomSpanId, randomTraceId } from './trace-context.js';
 
 const valid = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -39,5 +39,20 @@ describe('randomTraceId and randomSpanId', () => {
     }
     expect(traces.size).toBe(1_000);
     expect(spans.size).toBe(1_000);
+  });
+});
+
+describe('isSampled', () => {
+  it('reads the sampled bit of the flags', () => {
+    expect(
+      isSampled(parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')),
+    ).toBe(true);
+    expect(
+      isSampled(parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03')),
+    ).toBe(true);
+    expect(
+      isSampled(parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00')),
+    ).toBe(false);
+    expect(isSampled(undefined)).toBe(false);
   });
 });

@@ -24,6 +24,11 @@ export function parseTraceparent(header: string | undefined): TraceParent | unde
   return { traceparent, traceId, spanId, flags };
 }
 
+/** Whether a trace context's caller sampled it (the `sampled` bit of its flags). */
+export function isSampled(trace: TraceParent | undefined): trace is TraceParent {
+  return trace !== undefined && (parseInt(trace.flags, 16) & 1) === 1;
+}
+
 /** The fields of a trace context that log lines and outgoing calls carry (none for no trace). */
 export function traceFields(trace: TraceParent | undefined): {
   traceparent?: string;

@@ -8,7 +8,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { getLogContext, parseTraceparent, runWithLogContext } from '@mercato/logger';
+import { getLogContext, isSampled, parseTraceparent, runWithLogContext } from '@mercato/logger';
 
 export { SpanKind, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 
@@ -70,8 +70,7 @@ export function openSpan(name: string, options: OpenSpanOptions): OpenSpan | und
     'parent' in options ? options.parent : (getLogContext()?.traceparent as string | undefined);
   const parent = parseTraceparent(parentHeader);
   if (parent === undefined && !options.root) return undefined;
-  const sampledParent = parent !== undefined && (parseInt(parent.flags, 16) & 1) === 1;
-  if (parent !== undefined && !sampledParent) return undefined;
+  if (parent !== undefined && !isSampled(parent)) return undefined;
   const context =
     parent === undefined
       ? ROOT_CONTEXT

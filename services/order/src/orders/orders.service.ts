@@ -13,7 +13,7 @@ import {
   unavailable,
   type PromiseClient,
 } from '@mercato/grpc';
-import { getLogContext, parseTraceparent, type Logger } from '@mercato/logger';
+import { getLogContext, isSampled, parseTraceparent, type Logger } from '@mercato/logger';
 import { appendToOutbox, PermanentEventError, type EventContext } from '@mercato/messaging';
 import { DATABASE, LOGGER } from '@mercato/service-kit';
 import { PAYMENT_CLIENT, PRODUCT_CLIENT, SERVICE_NAME } from '../order.constants.js';
@@ -359,5 +359,5 @@ function sampledTraceId(): string {
   const trace = parseTraceparent(
     typeof context?.traceparent === 'string' ? context.traceparent : undefined,
   );
-  return trace !== undefined && (parseInt(trace.flags, 16) & 1) === 1 ? trace.traceId : '';
+  return isSampled(trace) ? trace.traceId : '';
 }
