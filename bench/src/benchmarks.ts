@@ -893,10 +893,10 @@ export function stageResults(
 const requestsPerSecond = (part: ThroughputPart) => part.result.requestsPerSecond;
 
 /** The run with the median throughput (the lower middle one of an even count). */
-export function medianRun(runs: readonly ThroughputPart[]): ThroughputPart {
+export function medianRun<Run extends { result: ThroughputResult }>(runs: readonly Run[]): Run {
   if (runs.length === 0) throw new RangeError('no runs');
   const sorted = [...runs].sort(
-    (left, right) => requestsPerSecond(left) - requestsPerSecond(right),
+    (left, right) => left.result.requestsPerSecond - right.result.requestsPerSecond,
   );
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }

@@ -4,7 +4,7 @@
 // front of one product service, both exporting to an OTLP receiver in a process of its own.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@mercato/service-kit';
-import { firstProductId, gatewayServiceEnv, productServiceEnv } from './benchmarks.js';
+import { firstProductId, gatewayServiceEnv, medianRun, productServiceEnv } from './benchmarks.js';
 import { measureThroughput, type ThroughputResult, type ThroughputSettings } from './http-load.js';
 import { startService, startTarget } from './processes.js';
 
@@ -48,11 +48,6 @@ const EXPORT_SETTLE_MS = 1_500;
 async function sinkStats(url: string): Promise<{ requests: number; bytes: number }> {
   const response = await fetch(`${url}/stats`);
   return (await response.json()) as { requests: number; bytes: number };
-}
-
-function medianRun(runs: readonly TracingRun[]): TracingRun {
-  const sorted = [...runs].sort((a, b) => a.result.requestsPerSecond - b.result.requestsPerSecond);
-  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
 /** Runs part (k): `rounds` turns of each variant, off → 10 % → 100 %, and the medians. */

@@ -27,6 +27,7 @@ export {
   DEAD_LETTER_HEADERS,
   EVENT_HEADERS,
   headerText,
+  textHeaders,
   type HeaderValue,
   type MessageHeaders,
 } from './headers.js';

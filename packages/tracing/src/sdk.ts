@@ -11,6 +11,7 @@ import {
   TracerProvider,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
+import { TRACING_OFF } from './service.js';
 import { useTracer } from './spans.js';
 
 /** Where spans go and how many traces are kept. */
@@ -42,12 +43,6 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-const DISABLED: Tracing = {
-  enabled: false,
-  flush: () => Promise.resolve(),
-  shutdown: () => Promise.resolve(),
-};
-
 // Spans queued for export at most: a backend that is down costs this much memory, then spans are
 // dropped (counted by the SDK) rather than held.
 const MAX_QUEUED_SPANS = 4_096;
@@ -60,7 +55,7 @@ const EXPORT_TIMEOUT_MS = 5_000;
  * `onExportError` and the batch is dropped. Call once, before the service starts serving.
  */
 export function startTracing(settings: TracingSettings): Tracing {
-  if (settings.endpoint === undefined && settings.exporter === undefined) return DISABLED;
+  if (settings.endpoint === undefined && settings.exporter === undefined) return TRACING_OFF;
   if (!(settings.sampleRatio >= 0 && settings.sampleRatio <= 1)) {
     throw new RangeError(`sample ratio must be between 0 and 1, not ${settings.sampleRatio}`);
   }

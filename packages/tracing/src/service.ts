@@ -2,7 +2,8 @@
 // (`./sdk.js`) is imported only when an endpoint is configured.
 import type { Tracing } from './sdk.js';
 
-const TRACING_OFF: Tracing = {
+/** The tracing of a process that records nothing. */
+export const TRACING_OFF: Tracing = {
   enabled: false,
   flush: () => Promise.resolve(),
   shutdown: () => Promise.resolve(),

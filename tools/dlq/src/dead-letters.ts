@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { deadLetterTopic, TOPICS, type Topic } from '@mercato/contracts';
-import { DEAD_LETTER_HEADERS, headerText, type MessageHeaders } from '@mercato/messaging';
+import { DEAD_LETTER_HEADERS, textHeaders, type MessageHeaders } from '@mercato/messaging';
 import type { Kafka } from 'kafkajs';
 
 /** How many times a message may be re-driven; past it, `redrive` refuses (fix the cause first). */
@@ -48,11 +48,7 @@ function toDeadLetter(
   partition: number,
   message: { offset: string; key: Buffer | null; value: Buffer | null; headers?: MessageHeaders },
 ): DeadLetter {
-  const headers: Record<string, string> = {};
-  for (const name of Object.keys(message.headers ?? {})) {
-    const value = headerText(message.headers, name);
-    if (value !== undefined) headers[name] = value;
-  }
+  const headers = textHeaders(message.headers);
   const failedAt = headers[DEAD_LETTER_HEADERS.failedAt];
   return {
     id: `${topic}:${partition}:${message.offset}`,
