@@ -14,6 +14,8 @@ import {
   inChildSpan,
   openSpan,
   spanLogContext,
+  tracingActive,
+  type OpenSpan,
   type Span,
 } from '@mercato/tracing';
 import { type KafkaMetrics, type KafkaProcessingOutcome } from '@mercato/metrics';
@@ -96,19 +98,7 @@ export class MessageProcessor {
    * message must not be committed.
    */
   async process(message: IncomingMessage, control: DeliveryControl): Promise<ProcessingResult> {
-    const open = openSpan(`process ${message.topic}`, {
-      kind: SpanKind.CONSUMER,
-      parent: headerText(message.headers, EVENT_HEADERS.traceparent),
-      root: true,
-      attributes: {
-        'messaging.system': 'kafka',
-        'messaging.operation.type': 'process',
-        'messaging.destination.name': message.topic,
-        'messaging.destination.partition.id': String(message.partition),
-        'messaging.kafka.offset': Number(message.offset),
-        'messaging.consumer.group.name': this.#options.groupId,
-      },
-    });
+    const open = consumerSpan(message, this.#options.groupId);
     if (open === undefined) return this.#process(message, control, undefined);
     try {
       const result = await runWithLogContext(spanLogContext(open), () =>
@@ -388,4 +378,22 @@ export class MessageProcessor {
       await control.heartbeat();
     }
   }
+}
+
+/** The CONSUMER span of one delivery, under the producer's trace context; none while tracing is off. */
+function consumerSpan(message: IncomingMessage, groupId: string): OpenSpan | undefined {
+  if (!tracingActive()) return undefined;
+  return openSpan(`process ${message.topic}`, {
+    kind: SpanKind.CONSUMER,
+    parent: headerText(message.headers, EVENT_HEADERS.traceparent),
+    root: true,
+    attributes: {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': message.topic,
+      'messaging.destination.partition.id': String(message.partition),
+      'messaging.kafka.offset': Number(message.offset),
+      'messaging.consumer.group.name': groupId,
+    },
+  });
 }

@@ -5,7 +5,7 @@ import { counter, gauge, histogram, STAGE_BUCKETS_SECONDS } from '@mercato/metri
 import { Registry, type Counter, type Gauge, type Histogram } from 'prom-client';
 import { BackgroundPasses } from './background-passes.js';
 import { backoffDelay, delay, validBackoff, type Backoff } from './backoff.js';
-import { SpanKind, failSpan, openSpan, type OpenSpan } from '@mercato/tracing';
+import { SpanKind, failSpan, openSpan, tracingActive, type OpenSpan } from '@mercato/tracing';
 import { EVENT_HEADERS } from './headers.js';
 import { OUTBOX_CHANNEL } from './migrations.js';
 import { type EventPublisher, type OutgoingRecord } from './publisher.js';
@@ -323,7 +323,7 @@ export function relayMetrics(registry: Registry): {
  */
 function relaySpan(row: OutboxRow): OpenSpan | undefined {
   const parent = row.headers[EVENT_HEADERS.traceparent];
-  if (parent === undefined) return undefined;
+  if (parent === undefined || !tracingActive()) return undefined;
   const open = openSpan(`send ${row.topic}`, {
     kind: SpanKind.PRODUCER,
     parent,
