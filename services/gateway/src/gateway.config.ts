@@ -75,6 +75,16 @@ export const gatewayConfigSchema = baseServiceSchema.extend({
     .default(600)
     .describe('Requests one client (token subject, else IP address) may make per window'),
   RATE_LIMIT_WINDOW: duration().default(60_000).describe('Window of the rate limit'),
+  RATE_LIMIT_REDIS_URL: url({ protocols: ['redis', 'rediss'] })
+    .optional()
+    .describe(
+      'Redis that holds the rate-limit counters, so every gateway replica shares one budget per client (redis://host:6379); unset: counters in memory, per replica',
+    ),
+  RATE_LIMIT_REDIS_TIMEOUT: duration()
+    .default(100)
+    .describe(
+      'How long a request waits for the rate-limit Redis before it is let through uncounted (fail open)',
+    ),
   REQUEST_METRICS: bool()
     .default(true)
     .describe(

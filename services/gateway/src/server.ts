@@ -34,7 +34,8 @@ import { docsRouter } from './docs-ui.js';
 import { accessLog, accessLogWriter } from './edge/access-log.js';
 import { catalogFastLane } from './edge/catalog-fast-lane.js';
 import { correlationMiddleware } from './edge/correlation.js';
-import { FixedWindowLimiter } from './edge/limiter.js';
+import { FixedWindowLimiter, type Limiter } from './edge/limiter.js';
+import { RedisWindowLimiter } from './edge/shared-limiter.js';
 import { rateLimitMiddleware } from './edge/rate-limit.js';
 import { securityHeaders, staticHeaders } from './edge/security-headers.js';
 import type { GatewayConfig } from './gateway.config.js';
@@ -164,7 +165,7 @@ export function createServer(deps: GatewayDependencies): Gateway {
   app.use(docsRouter());
 
   app.use(API_PREFIX, authenticate(tokens));
-  const limiter = new FixedWindowLimiter(config.RATE_LIMIT_MAX, config.RATE_LIMIT_WINDOW);
+  const limiter = rateLimiter(config, logger, metrics);
   app.use(API_PREFIX, rateLimitMiddleware(limiter));
   app.use(API_PREFIX, express.json({ limit: config.BODY_LIMIT_BYTES, strict: true }));
   const lookups = counter(
@@ -203,6 +204,7 @@ export function createServer(deps: GatewayDependencies): Gateway {
       cache: catalogCache,
       tokens,
       limiter,
+      express: app,
       securityHeaders: security,
       trustProxyHops: config.TRUST_PROXY_HOPS,
       writeAccessLog,
@@ -234,10 +236,32 @@ export function createServer(deps: GatewayDependencies): Gateway {
     start: () => catalogFeed?.start(),
     async close() {
       await catalogFeed?.stop();
-      limiter.close();
+      await limiter.close();
       backends.close();
     },
   };
+}
+
+/**
+ * The limiter of the API: counters in Redis, shared by every replica, when RATE_LIMIT_REDIS_URL is
+ * set; else in memory, per replica (one gateway, or a limit meant per replica).
+ */
+function rateLimiter(config: GatewayConfig, logger: Logger, metrics: Registry): Limiter {
+  if (!config.RATE_LIMIT_REDIS_URL)
+    return new FixedWindowLimiter(config.RATE_LIMIT_MAX, config.RATE_LIMIT_WINDOW);
+  const failOpen = counter(
+    metrics,
+    'gateway_rate_limit_fail_open_total',
+    'API requests let through uncounted because the rate-limit Redis did not answer in time (the limiter fails open).',
+  );
+  return new RedisWindowLimiter({
+    url: config.RATE_LIMIT_REDIS_URL,
+    limit: config.RATE_LIMIT_MAX,
+    windowMs: config.RATE_LIMIT_WINDOW,
+    timeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT,
+    logger,
+    onFailOpen: () => failOpen.inc(),
+  });
 }
 
 /** The catalog cache and the feed that keeps it fresh, when configured; else neither. */

@@ -3,19 +3,24 @@ import { performance } from 'node:perf_hooks';
 import type { HttpRequestRecorder } from '@mercato/metrics';
 import { API_PREFIX } from '../api/route-registry.js';
 import { bearerToken, type Principal, type TokenService } from '../auth.js';
-import { CatalogCache } from '../catalog/catalog-cache.js';
+import { type CachedResponse, CatalogCache } from '../catalog/catalog-cache.js';
 import { writeCatalogResponse } from '../catalog/catalog-response.js';
 import type { AccessRecord } from './access-log.js';
 import { endRequest, openRequest } from './correlation.js';
-import type { FixedWindowLimiter } from './limiter.js';
-import { rateLimitKey } from './rate-limit.js';
+import type { LimitDecision, Limiter } from './limiter.js';
+import { decidedBeforeExpress, rateLimitKey } from './rate-limit.js';
 import type { Header } from './security-headers.js';
 
 /** What the fast lane shares with the Express lane: the same cache, limiter, tokens and records. */
 export interface CatalogFastLaneOptions {
   cache: CatalogCache;
   tokens: TokenService;
-  limiter: FixedWindowLimiter;
+  limiter: Limiter;
+  /**
+   * The Express lane, for a request this lane took on but cannot answer after all: with a shared
+   * limiter it counts the request first (asynchronously) and hands a refused one to Express.
+   */
+  express(req: IncomingMessage, res: ServerResponse): void;
   /** Helmet's headers, as the Express lane sets them ({@link securityHeaders}). */
   securityHeaders: readonly Header[];
   /** Reverse proxies whose X-Forwarded-For is trusted (as Express's `trust proxy`). */
@@ -76,7 +81,9 @@ export function clientAddress(req: IncomingMessage, hops: number): string | unde
  * metrics. Anything it cannot answer exactly as the Express lane would — a miss, a query string,
  * a CORS request (`Origin`), a token not verified before, a client at its limit — it declines
  * (returns false) before touching the response, and Express handles the request from the start.
- * The gateway suite proves both lanes answer alike.
+ * With a shared limiter (Redis), which answers asynchronously, the lane takes on the request,
+ * counts it, and then answers it or hands it to Express with the decision already taken. The
+ * gateway suite proves both lanes answer alike, with either limiter.
  */
 export function catalogFastLane(
   options: CatalogFastLaneOptions,
@@ -96,12 +103,36 @@ export function catalogFastLane(
     const entry = cache.get(lane.key);
     if (entry === undefined) return false;
     const clientKey = rateLimitKey(principal, clientAddress(req, options.trustProxyHops));
-    if (!limiter.wouldAllow(clientKey)) return false;
+    if (limiter.wouldAllow) {
+      if (!limiter.wouldAllow(clientKey)) return false;
+      answer(req, res, lane, entry, limiter.take(clientKey) as LimitDecision);
+      return true;
+    }
+    // A shared limiter answers later: count the request, then answer it from the cache, or — when
+    // refused, or when the entry went meanwhile — hand it to Express with the decision taken, so
+    // it is counted once.
+    void (limiter.take(clientKey) as Promise<LimitDecision>).then((decision) => {
+      const current = decision.allowed ? cache.get(lane.key) : undefined;
+      if (current !== undefined) {
+        answer(req, res, lane, current, decision);
+        return;
+      }
+      decidedBeforeExpress.set(req, decision);
+      options.express(req, res);
+    });
+    return true;
+  };
 
-    // From here on, this lane answers.
+  function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    lane: Lane,
+    entry: CachedResponse,
+    decision: LimitDecision,
+  ): void {
     const startedAt = metrics ? metrics.started() : performance.now();
     const { correlation, span } = openRequest(
-      req.method,
+      req.method!,
       req.url!,
       headerText(req.headers['x-request-id']),
       headerText(req.headers.traceparent),
@@ -122,11 +153,10 @@ export function catalogFastLane(
     res.setHeader('x-request-id', correlation.requestId);
     res.setHeader('traceparent', correlation.traceparent);
     for (const [name, value] of options.securityHeaders) res.setHeader(name, value);
-    for (const [name, value] of limiter.take(clientKey).headers) res.setHeader(name, value);
+    for (const [name, value] of decision.headers) res.setHeader(name, value);
     options.onHit(lane.operation);
     writeCatalogResponse(req, res, entry);
-    return true;
-  };
+  }
 }
 
 const headerText = (value: string | string[] | undefined): string | undefined =>

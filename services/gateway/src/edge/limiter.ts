@@ -11,6 +11,55 @@ export interface LimitDecision {
   headers: readonly (readonly [string, string])[];
 }
 
+/**
+ * A rate limiter of `limit` requests per client key per `windowMs`. One in memory
+ * ({@link FixedWindowLimiter}) answers at once; one that shares its counters between replicas
+ * (`RedisWindowLimiter`) answers with a promise.
+ */
+export interface Limiter {
+  readonly limit: number;
+  readonly windowMs: number;
+  /** Counts a request of `key` and says whether it is allowed. */
+  take(key: string): LimitDecision | Promise<LimitDecision>;
+  /**
+   * Whether a request of `key` would be allowed now, without counting it — only limiters that
+   * know at once have it (the catalog fast lane asks before it commits to answering).
+   */
+  wouldAllow?(key: string): boolean;
+  close(): void | Promise<void>;
+}
+
+/** The draft-8 policy name of a limit, e.g. `600-in-1min`. */
+export const policyName = (limit: number, windowMs: number): string =>
+  `${limit}-in-${formatWindow(windowMs)}`;
+
+/**
+ * The decision on the `hits`-th request of a client's window, which ends in `resetMs`; `partition`
+ * is the client's partition key ({@link partitionKey}).
+ */
+export function windowDecision(
+  policy: { name: string; limit: number; windowMs: number },
+  hits: number,
+  resetMs: number,
+  partition: string,
+): LimitDecision {
+  const remaining = Math.max(0, policy.limit - hits);
+  const resetSeconds = Math.max(1, Math.ceil(resetMs / 1000));
+  return {
+    allowed: hits <= policy.limit,
+    limit: policy.limit,
+    remaining,
+    resetSeconds,
+    headers: [
+      ['RateLimit', `"${policy.name}"; r=${remaining}; t=${resetSeconds}`],
+      [
+        'RateLimit-Policy',
+        `"${policy.name}"; q=${policy.limit}; w=${Math.ceil(policy.windowMs / 1000)}; pk=:${partition}:`,
+      ],
+    ],
+  };
+}
+
 interface Window {
   hits: number;
   resetAt: number;
@@ -23,9 +72,9 @@ interface Window {
  * `windowMs`. Synchronous, so a request costs one Map lookup; the draft-8 partition key (a hash
  * of the client key) is computed once per client per window, not per request.
  */
-export class FixedWindowLimiter {
+export class FixedWindowLimiter implements Limiter {
   readonly #windows = new Map<string, Window>();
-  readonly #name: string;
+  readonly #policy: { name: string; limit: number; windowMs: number };
   readonly #sweep: NodeJS.Timeout;
 
   constructor(
@@ -33,7 +82,7 @@ export class FixedWindowLimiter {
     readonly windowMs: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.#name = `${limit}-in-${formatWindow(windowMs)}`;
+    this.#policy = { name: policyName(limit, windowMs), limit, windowMs };
     // Forget finished windows, so idle clients do not accumulate.
     this.#sweep = setInterval(() => this.#forgetExpired(), Math.min(windowMs, 60_000));
     this.#sweep.unref();
@@ -58,21 +107,7 @@ export class FixedWindowLimiter {
       this.#windows.set(key, window);
     }
     window.hits += 1;
-    const remaining = Math.max(0, this.limit - window.hits);
-    const resetSeconds = Math.max(1, Math.ceil((window.resetAt - now) / 1000));
-    return {
-      allowed: window.hits <= this.limit,
-      limit: this.limit,
-      remaining,
-      resetSeconds,
-      headers: [
-        ['RateLimit', `"${this.#name}"; r=${remaining}; t=${resetSeconds}`],
-        [
-          'RateLimit-Policy',
-          `"${this.#name}"; q=${this.limit}; w=${Math.ceil(this.windowMs / 1000)}; pk=:${window.partition}:`,
-        ],
-      ],
-    };
+    return windowDecision(this.#policy, window.hits, window.resetAt - now, window.partition);
   }
 
   /** Stops the sweep timer. */
@@ -86,7 +121,8 @@ export class FixedWindowLimiter {
   }
 }
 
-function partitionKey(key: string): string {
+/** The partition key the policy header names: a short hash, so the header never shows the key. */
+export function partitionKey(key: string): string {
   const digest = createHash('sha256').update(key).digest('hex').slice(0, 12);
   return Buffer.from(digest).toString('base64');
 }

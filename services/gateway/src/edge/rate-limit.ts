@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import type { Principal } from '../auth.js';
 import { HttpProblem, sendProblem } from '../problem.js';
-import type { FixedWindowLimiter } from './limiter.js';
+import type { LimitDecision, Limiter } from './limiter.js';
 
 /**
  * The client a request counts against: the token's subject when the request carries a valid token
@@ -13,7 +13,7 @@ export function rateLimitKey(principal: Principal | undefined, ip: string | unde
 }
 
 /** The 429 problem of a refused request. */
-export function rateLimited(limiter: FixedWindowLimiter, retryAfterSeconds: number): HttpProblem {
+export function rateLimited(limiter: Limiter, retryAfterSeconds: number): HttpProblem {
   return new HttpProblem(
     'rate-limited',
     `at most ${limiter.limit} requests per ${limiter.windowMs / 1000} s`,
@@ -22,20 +22,32 @@ export function rateLimited(limiter: FixedWindowLimiter, retryAfterSeconds: numb
 }
 
 /**
+ * Decisions already taken for a request before it entered Express: the catalog fast lane counts a
+ * request against a shared (asynchronous) limiter before it knows whether it will answer, and when
+ * the answer is a refusal it hands the request to Express, which must not count it again.
+ */
+export const decidedBeforeExpress = new WeakMap<object, LimitDecision>();
+
+/**
  * Limits requests per client ({@link rateLimitKey}) with the gateway's limiter, announcing the
  * budget in the draft-8 `RateLimit` and `RateLimit-Policy` headers; a refused request gets a 429
- * problem with `Retry-After`. Counters live in memory, per gateway replica.
+ * problem with `Retry-After`. The counters are the limiter's: in memory per replica, or in Redis
+ * shared by all replicas.
  */
-export function rateLimitMiddleware(limiter: FixedWindowLimiter): RequestHandler {
+export function rateLimitMiddleware(limiter: Limiter): RequestHandler {
   return (req: Request, res: Response, next) => {
-    const decision = limiter.take(
-      rateLimitKey(res.locals.principal as Principal | undefined, req.ip),
-    );
-    for (const [name, value] of decision.headers) res.setHeader(name, value);
-    if (decision.allowed) {
-      next();
-      return;
-    }
-    sendProblem(res, rateLimited(limiter, decision.resetSeconds), req.originalUrl.split('?')[0]);
+    const apply = (decision: LimitDecision) => {
+      for (const [name, value] of decision.headers) res.setHeader(name, value);
+      if (decision.allowed) {
+        next();
+        return;
+      }
+      sendProblem(res, rateLimited(limiter, decision.resetSeconds), req.originalUrl.split('?')[0]);
+    };
+    const decision =
+      decidedBeforeExpress.get(req) ??
+      limiter.take(rateLimitKey(res.locals.principal as Principal | undefined, req.ip));
+    if (decision instanceof Promise) decision.then(apply, next);
+    else apply(decision);
   };
 }
