@@ -123,6 +123,11 @@ describe.each(OVERLAYS)('configuration in overlay %s', (overlay) => {
         const url = new URL(config.OTEL_EXPORTER_OTLP_ENDPOINT);
         peers.push(`${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`);
       }
+      // The rate-limit Redis, where an overlay sets one (rate-limit-redis component).
+      if (typeof config.RATE_LIMIT_REDIS_URL === 'string') {
+        const url = new URL(config.RATE_LIMIT_REDIS_URL);
+        peers.push(`${url.hostname}:${url.port}`);
+      }
       const unreachable = peers.filter((address) => !serviceListensOn(objects, address));
       expect(unreachable).toEqual([]);
     });

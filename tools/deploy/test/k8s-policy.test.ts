@@ -1,10 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_PORTS } from '@mercato/contracts';
 import {
+  allowedEdges,
+  ANY_ADDRESS,
   find,
   ofKind,
   OVERLAYS,
-  NAMESPACE,
   renderOverlay,
   renderOverlayWith,
   resolveContainerPort,
@@ -16,6 +17,7 @@ import {
   type KubernetesObject,
   type LabelSelector,
   type Labels,
+  type NetworkPolicySpec,
   type PodSpec,
   type PortReference,
   type Probe,
@@ -30,6 +32,8 @@ const DNS_PORT = 53;
 // Jaeger's OTLP receivers (components/tracing): the services export over HTTP.
 const JAEGER_OTLP_HTTP_PORT = 4318;
 const JAEGER_OTLP_GRPC_PORT = 4317;
+// Redis of the gateway's shared rate limits (components/rate-limit-redis).
+const REDIS_PORT = 6379;
 
 // Secrets production creates outside git (k8s/overlays/prod/README.md); dev renders all of its own.
 const EXTERNAL_SECRETS: Readonly<Record<string, readonly string[]>> = {
@@ -47,7 +51,22 @@ const EXTERNAL_SECRETS: Readonly<Record<string, readonly string[]>> = {
 const APP_USER_ID = 1000;
 // The USER of the images that are not Mercato's and run as Deployments; any other Deployment runs
 // a Mercato image and so APP_USER_ID.
-const IMAGE_USER_IDS: Readonly<Record<string, number>> = { 'jaegertracing/jaeger': 10001 };
+const IMAGE_USER_IDS: Readonly<Record<string, number>> = {
+  'jaegertracing/jaeger': 10001,
+  redis: 999,
+};
+
+// The images whose probes may run a command instead of a network check, and the port that
+// command checks. redis-cli's PING is the only way to ask Redis for an answer (it speaks neither
+// HTTP nor gRPC); any other exec probe counts as no network check.
+const EXEC_PROBE_PORTS: Readonly<
+  Record<string, (command: readonly string[]) => PortReference | undefined>
+> = {
+  redis: (command) => {
+    const port = /\bredis-cli -p (\d+) ping\b/.exec(command.join(' '))?.[1];
+    return port === undefined ? undefined : Number(port);
+  },
+};
 
 /** What is wrong with an image reference's pinning, or undefined for a version tag or a digest. */
 function unpinned(image: string): string | undefined {
@@ -60,37 +79,6 @@ function unpinned(image: string): string | undefined {
 }
 
 const repositoryOf = (image: string) => image.replace(/[:@].*$/, '');
-
-/** A pod outside the rendered manifests that policies may name. */
-interface ExternalPeer {
-  readonly id: string;
-  readonly namespace: string;
-  readonly labels: Labels;
-}
-
-// Who lives outside the namespace, as the policies expect to find them, plus two strangers
-// no policy should ever let through: they catch rules that are broader than intended.
-const EXTERNAL_PEERS: readonly ExternalPeer[] = [
-  {
-    id: 'ingress-controller',
-    namespace: 'ingress-nginx',
-    labels: { 'app.kubernetes.io/name': 'ingress-nginx' },
-  },
-  { id: 'prometheus', namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } },
-  { id: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
-  {
-    id: 'stranger-in-namespace',
-    namespace: NAMESPACE,
-    labels: { 'app.kubernetes.io/name': 'stranger' },
-  },
-  {
-    id: 'stranger-elsewhere',
-    namespace: 'elsewhere',
-    labels: { 'app.kubernetes.io/name': 'stranger' },
-  },
-];
-// Matched by ipBlock peers only.
-const ANY_ADDRESS = 'any-ip-address';
 
 const tcp = (port: number) => `TCP/${port}`;
 
@@ -113,6 +101,8 @@ function expectedEdges(workloadNames: readonly string[]): string[] {
     ...(workloadNames.includes('jaeger')
       ? SERVICES.map((service) => edge(service, 'jaeger', tcp(JAEGER_OTLP_HTTP_PORT)))
       : []),
+    // Rate-limit counters, where the render has Redis: from the gateway only.
+    ...(workloadNames.includes('redis') ? [edge('gateway', 'redis', tcp(REDIS_PORT))] : []),
     ...workloadNames.flatMap((name) => [
       edge(name, 'kube-dns', `UDP/${DNS_PORT}`),
       edge(name, 'kube-dns', tcp(DNS_PORT)),
@@ -129,7 +119,7 @@ describe.each(OVERLAYS)('policies of overlay %s', (overlay) => {
         (['startupProbe', 'livenessProbe', 'readinessProbe'] as const).flatMap((probeName) => {
           const probe = container[probeName];
           if (!probe) return [`${probeName} missing`];
-          const port = probePort(probe);
+          const port = probePort(probe, container.image);
           if (port === undefined) return [`${probeName} has no network check`];
           return resolveContainerPort(pod, port)
             ? []
@@ -518,6 +508,16 @@ describe('the network-policy evaluation', () => {
   });
 });
 
+describe('the probe check', () => {
+  it('takes an exec probe for a network check only where the image is known to need one', () => {
+    const ping = { exec: { command: ['sh', '-c', 'test "$(redis-cli -p 6379 ping)" = PONG'] } };
+    expect(probePort(ping, 'redis:7.4.9-alpine')).toBe(REDIS_PORT);
+    expect(probePort(ping, 'mercato/gateway:0.1.0')).toBeUndefined();
+    expect(probePort({ exec: { command: ['true'] } }, 'redis:7.4.9-alpine')).toBeUndefined();
+    expect(probePort({ tcpSocket: { port: 'redis' } }, 'redis:7.4.9-alpine')).toBe('redis');
+  });
+});
+
 describe('the image pinning check', () => {
   it('accepts a version tag or a digest and nothing else', () => {
     expect(unpinned('jaegertracing/jaeger:2.12.0')).toBeUndefined();
@@ -541,137 +541,7 @@ function eachContainer(
   );
 }
 
-function probePort(probe: Probe): PortReference | undefined {
-  return probe.httpGet?.port ?? probe.tcpSocket?.port ?? probe.grpc?.port;
-}
-
-interface NetworkPolicyPeer {
-  readonly podSelector?: LabelSelector;
-  readonly namespaceSelector?: LabelSelector;
-  readonly ipBlock?: { readonly cidr: string };
-}
-
-interface NetworkPolicyPort {
-  readonly protocol?: string;
-  readonly port?: PortReference;
-  readonly endPort?: number;
-}
-
-interface NetworkPolicyRule {
-  readonly from?: readonly NetworkPolicyPeer[];
-  readonly to?: readonly NetworkPolicyPeer[];
-  readonly ports?: readonly NetworkPolicyPort[];
-}
-
-interface NetworkPolicySpec {
-  readonly podSelector: LabelSelector;
-  readonly policyTypes?: ReadonlyArray<'Ingress' | 'Egress'>;
-  readonly ingress?: readonly NetworkPolicyRule[];
-  readonly egress?: readonly NetworkPolicyRule[];
-}
-
-/** A pod the evaluation considers: a rendered workload, a known outsider, or any IP address. */
-interface Endpoint {
-  readonly id: string;
-  readonly namespace: string;
-  readonly labels: Labels;
-  readonly pod?: PodSpec;
-}
-
-const ALL_PORTS = '*/*';
-
-/**
- * Computes `from -> to PROTOCOL/port` for every pair of endpoints that both the sender's egress
- * and the receiver's ingress policies allow, following the NetworkPolicy semantics: a pod no
- * policy of a direction selects is open in that direction; outsiders' own policies are not ours.
- */
-function allowedEdges(objects: readonly KubernetesObject[]): string[] {
-  const policies = ofKind(objects, 'NetworkPolicy').map((policy) => {
-    const spec = policy.spec as NetworkPolicySpec;
-    const types = spec.policyTypes ?? (spec.egress ? ['Ingress', 'Egress'] : ['Ingress']);
-    return { namespace: policy.metadata.namespace ?? NAMESPACE, spec, types };
-  });
-  const internal: Endpoint[] = workloads(objects).map((workload) => ({
-    id: workload.name,
-    namespace: NAMESPACE,
-    labels: workload.podLabels,
-    pod: workload.pod,
-  }));
-  const endpoints: Endpoint[] = [
-    ...internal,
-    ...EXTERNAL_PEERS,
-    { id: ANY_ADDRESS, namespace: '', labels: {} },
-  ];
-
-  const peerMatches = (peer: NetworkPolicyPeer, policyNamespace: string, endpoint: Endpoint) => {
-    if (peer.ipBlock) return endpoint.id === ANY_ADDRESS;
-    if (endpoint.id === ANY_ADDRESS) return false;
-    const namespaceMatches = peer.namespaceSelector
-      ? selects(peer.namespaceSelector, { 'kubernetes.io/metadata.name': endpoint.namespace })
-      : endpoint.namespace === policyNamespace;
-    return namespaceMatches && selects(peer.podSelector, endpoint.labels);
-  };
-
-  const portsOf = (rule: NetworkPolicyRule, destination: Endpoint): string[] => {
-    if (!rule.ports?.length) return [ALL_PORTS];
-    return rule.ports.map((port) => {
-      const protocol = port.protocol ?? 'TCP';
-      if (port.port === undefined) return `${protocol}/*`;
-      if (port.endPort !== undefined) return `${protocol}/${port.port}-${port.endPort}`;
-      const resolved = destination.pod
-        ? resolveContainerPort(destination.pod, port.port)
-        : undefined;
-      return `${protocol}/${resolved?.port ?? port.port}`;
-    });
-  };
-
-  const allowed = (
-    direction: 'Ingress' | 'Egress',
-    subject: Endpoint,
-    other: Endpoint,
-    destination: Endpoint,
-  ): string[] => {
-    if (!subject.pod) return [ALL_PORTS];
-    const applicable = policies.filter(
-      (policy) =>
-        policy.namespace === subject.namespace &&
-        policy.types.includes(direction) &&
-        selects(policy.spec.podSelector, subject.labels),
-    );
-    if (applicable.length === 0) return [ALL_PORTS];
-    return applicable.flatMap((policy) =>
-      ((direction === 'Ingress' ? policy.spec.ingress : policy.spec.egress) ?? []).flatMap(
-        (rule) => {
-          const peers = direction === 'Ingress' ? rule.from : rule.to;
-          const matches =
-            !peers?.length || peers.some((peer) => peerMatches(peer, policy.namespace, other));
-          return matches ? portsOf(rule, destination) : [];
-        },
-      ),
-    );
-  };
-
-  const edges = new Set<string>();
-  for (const source of endpoints) {
-    for (const destination of endpoints) {
-      if (source === destination || (!source.pod && !destination.pod)) continue;
-      const egress = allowed('Egress', source, destination, destination);
-      const ingress = allowed('Ingress', destination, source, destination);
-      for (const port of intersect(egress, ingress)) {
-        edges.add(`${source.id} -> ${destination.id} ${port}`);
-      }
-    }
-  }
-  return [...edges].sort();
-}
-
-function intersect(left: readonly string[], right: readonly string[]): string[] {
-  const covered = (port: string, by: readonly string[]) =>
-    by.includes(ALL_PORTS) || by.includes(port) || by.includes(`${port.split('/')[0]}/*`);
-  return [
-    ...new Set([
-      ...left.filter((port) => covered(port, right)),
-      ...right.filter((port) => covered(port, left)),
-    ]),
-  ];
+function probePort(probe: Probe, image: string): PortReference | undefined {
+  const execPort = probe.exec && EXEC_PROBE_PORTS[repositoryOf(image)]?.(probe.exec.command);
+  return probe.httpGet?.port ?? probe.tcpSocket?.port ?? probe.grpc?.port ?? execPort;
 }

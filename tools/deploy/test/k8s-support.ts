@@ -366,3 +366,166 @@ export function providedVariables(
   }));
   return [...fromEnvFrom, ...fromEnv];
 }
+
+/** A pod outside the rendered manifests that policies may name. */
+export interface ExternalPeer {
+  readonly id: string;
+  readonly namespace: string;
+  readonly labels: Labels;
+}
+
+// Who lives outside the namespace, as the policies expect to find them, plus two strangers
+// no policy should ever let through: they catch rules that are broader than intended.
+export const EXTERNAL_PEERS: readonly ExternalPeer[] = [
+  {
+    id: 'ingress-controller',
+    namespace: 'ingress-nginx',
+    labels: { 'app.kubernetes.io/name': 'ingress-nginx' },
+  },
+  { id: 'prometheus', namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } },
+  { id: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+  {
+    id: 'stranger-in-namespace',
+    namespace: NAMESPACE,
+    labels: { 'app.kubernetes.io/name': 'stranger' },
+  },
+  {
+    id: 'stranger-elsewhere',
+    namespace: 'elsewhere',
+    labels: { 'app.kubernetes.io/name': 'stranger' },
+  },
+];
+// Matched by ipBlock peers only.
+export const ANY_ADDRESS = 'any-ip-address';
+
+export interface NetworkPolicyPeer {
+  readonly podSelector?: LabelSelector;
+  readonly namespaceSelector?: LabelSelector;
+  readonly ipBlock?: { readonly cidr: string };
+}
+
+export interface NetworkPolicyPort {
+  readonly protocol?: string;
+  readonly port?: PortReference;
+  readonly endPort?: number;
+}
+
+export interface NetworkPolicyRule {
+  readonly from?: readonly NetworkPolicyPeer[];
+  readonly to?: readonly NetworkPolicyPeer[];
+  readonly ports?: readonly NetworkPolicyPort[];
+}
+
+export interface NetworkPolicySpec {
+  readonly podSelector: LabelSelector;
+  readonly policyTypes?: ReadonlyArray<'Ingress' | 'Egress'>;
+  readonly ingress?: readonly NetworkPolicyRule[];
+  readonly egress?: readonly NetworkPolicyRule[];
+}
+
+/** A pod the evaluation considers: a rendered workload, a known outsider, or any IP address. */
+export interface Endpoint {
+  readonly id: string;
+  readonly namespace: string;
+  readonly labels: Labels;
+  readonly pod?: PodSpec;
+}
+
+/** Every port of every protocol, as an edge names it. */
+export const ALL_PORTS = '*/*';
+
+/**
+ * Computes `from -> to PROTOCOL/port` for every pair of endpoints that both the sender's egress
+ * and the receiver's ingress policies allow, following the NetworkPolicy semantics: a pod no
+ * policy of a direction selects is open in that direction; outsiders' own policies are not ours.
+ */
+export function allowedEdges(objects: readonly KubernetesObject[]): string[] {
+  const policies = ofKind(objects, 'NetworkPolicy').map((policy) => {
+    const spec = policy.spec as NetworkPolicySpec;
+    const types = spec.policyTypes ?? (spec.egress ? ['Ingress', 'Egress'] : ['Ingress']);
+    return { namespace: policy.metadata.namespace ?? NAMESPACE, spec, types };
+  });
+  const internal: Endpoint[] = workloads(objects).map((workload) => ({
+    id: workload.name,
+    namespace: NAMESPACE,
+    labels: workload.podLabels,
+    pod: workload.pod,
+  }));
+  const endpoints: Endpoint[] = [
+    ...internal,
+    ...EXTERNAL_PEERS,
+    { id: ANY_ADDRESS, namespace: '', labels: {} },
+  ];
+
+  const peerMatches = (peer: NetworkPolicyPeer, policyNamespace: string, endpoint: Endpoint) => {
+    if (peer.ipBlock) return endpoint.id === ANY_ADDRESS;
+    if (endpoint.id === ANY_ADDRESS) return false;
+    const namespaceMatches = peer.namespaceSelector
+      ? selects(peer.namespaceSelector, { 'kubernetes.io/metadata.name': endpoint.namespace })
+      : endpoint.namespace === policyNamespace;
+    return namespaceMatches && selects(peer.podSelector, endpoint.labels);
+  };
+
+  const portsOf = (rule: NetworkPolicyRule, destination: Endpoint): string[] => {
+    if (!rule.ports?.length) return [ALL_PORTS];
+    return rule.ports.map((port) => {
+      const protocol = port.protocol ?? 'TCP';
+      if (port.port === undefined) return `${protocol}/*`;
+      if (port.endPort !== undefined) return `${protocol}/${port.port}-${port.endPort}`;
+      const resolved = destination.pod
+        ? resolveContainerPort(destination.pod, port.port)
+        : undefined;
+      return `${protocol}/${resolved?.port ?? port.port}`;
+    });
+  };
+
+  const allowed = (
+    direction: 'Ingress' | 'Egress',
+    subject: Endpoint,
+    other: Endpoint,
+    destination: Endpoint,
+  ): string[] => {
+    if (!subject.pod) return [ALL_PORTS];
+    const applicable = policies.filter(
+      (policy) =>
+        policy.namespace === subject.namespace &&
+        policy.types.includes(direction) &&
+        selects(policy.spec.podSelector, subject.labels),
+    );
+    if (applicable.length === 0) return [ALL_PORTS];
+    return applicable.flatMap((policy) =>
+      ((direction === 'Ingress' ? policy.spec.ingress : policy.spec.egress) ?? []).flatMap(
+        (rule) => {
+          const peers = direction === 'Ingress' ? rule.from : rule.to;
+          const matches =
+            !peers?.length || peers.some((peer) => peerMatches(peer, policy.namespace, other));
+          return matches ? portsOf(rule, destination) : [];
+        },
+      ),
+    );
+  };
+
+  const edges = new Set<string>();
+  for (const source of endpoints) {
+    for (const destination of endpoints) {
+      if (source === destination || (!source.pod && !destination.pod)) continue;
+      const egress = allowed('Egress', source, destination, destination);
+      const ingress = allowed('Ingress', destination, source, destination);
+      for (const port of intersect(egress, ingress)) {
+        edges.add(`${source.id} -> ${destination.id} ${port}`);
+      }
+    }
+  }
+  return [...edges].sort();
+}
+
+function intersect(left: readonly string[], right: readonly string[]): string[] {
+  const covered = (port: string, by: readonly string[]) =>
+    by.includes(ALL_PORTS) || by.includes(port) || by.includes(`${port.split('/')[0]}/*`);
+  return [
+    ...new Set([
+      ...left.filter((port) => covered(port, right)),
+      ...right.filter((port) => covered(port, left)),
+    ]),
+  ];
+}
