@@ -19,6 +19,12 @@ export {
 export { createTestDatabase, dropTestDatabase } from './postgres/databases.js';
 export { isPostgresReachable, type PostgresEndpoint } from './postgres/postgres-server.js';
 export {
+  hasPostgresServer,
+  startLocalPostgres,
+  type LocalPostgres,
+  type StartLocalPostgresOptions,
+} from './postgres/local-postgres.js';
+export {
   setupTestInfra,
   teardownTestInfra,
   testInfraEnvironment,

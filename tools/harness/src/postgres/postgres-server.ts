@@ -67,7 +67,7 @@ export async function isPostgresReachable(url: string, timeoutMs = 3_000): Promi
 }
 
 /** Gives `workDir` to the server's OS account, and explains when that account cannot even reach it. */
-async function handOver(workDir: string, account: PostgresAccount): Promise<void> {
+export async function handOver(workDir: string, account: PostgresAccount): Promise<void> {
   await chown(workDir, account.uid, account.gid);
   try {
     await runCommand('test', ['-w', workDir], account);
@@ -77,6 +77,36 @@ async function handOver(workDir: string, account: PostgresAccount): Promise<void
         'whose parent directories others may search (chmod o+x), such as the default one under the system temp directory.',
     );
   }
+}
+
+/**
+ * Creates a cluster in `dataDir` whose superuser `postgres` may connect from loopback without a
+ * password (the servers listen on 127.0.0.1 only), UTF-8 with the C locale. A `durable` cluster
+ * is flushed to disk before initdb returns; a throw-away one is not.
+ */
+export async function initDataDir(
+  binDir: string,
+  dataDir: string,
+  as: { uid?: number; gid?: number; cwd?: string },
+  durable = false,
+): Promise<void> {
+  await runCommand(
+    join(binDir, 'initdb'),
+    [
+      '--pgdata',
+      dataDir,
+      '--username',
+      SUPERUSER,
+      '--auth',
+      'trust',
+      '--encoding',
+      'UTF8',
+      '--locale',
+      'C',
+      ...(durable ? [] : ['--no-sync']),
+    ],
+    as,
+  );
 }
 
 async function startServer(
@@ -93,23 +123,7 @@ async function startServer(
   const dataDir = join(workDir, 'data');
 
   const initBegan = Date.now();
-  await runCommand(
-    join(binDir, 'initdb'),
-    [
-      '--pgdata',
-      dataDir,
-      '--username',
-      SUPERUSER,
-      '--auth',
-      'trust',
-      '--encoding',
-      'UTF8',
-      '--locale',
-      'C',
-      '--no-sync',
-    ],
-    { ...asAccount, cwd: workDir },
-  );
+  await initDataDir(binDir, dataDir, { ...asAccount, cwd: workDir });
   const initMs = Date.now() - initBegan;
 
   const startBegan = Date.now();
