@@ -8,15 +8,19 @@ import { repositoryRoot, SHOP_SERVICES, type ShopService } from './services.js';
 const USAGE = `Usage: pnpm start [options]
 
 Runs the whole shop on this machine: a Kafka broker (KAFKA_BROKERS, else Docker, else Apache
-Kafka's jars on the local JVM), the product, order and payment services (PGlite data under
-.mercato/data, or PostgreSQL when PRODUCT_/ORDER_/PAYMENT_DATABASE_URL are set) and the gateway.
+Kafka's jars on the local JVM), the product, order and payment services and the gateway. The
+services' data is in a PostgreSQL server of the shop's own (.mercato/postgres, kept between runs)
+when this machine has the PostgreSQL server programs, else in PGlite embedded in each service
+(.mercato/data), or in the databases PRODUCT_/ORDER_/PAYMENT_DATABASE_URL name.
 
 Options:
-  --replicas LIST     copies per service, e.g. order=2,payment=2 (several copies use PostgreSQL)
+  --replicas LIST     copies per service, e.g. order=2,payment=2 (several copies need PostgreSQL)
   --gateway-port N    port of the gateway (default 8080; 0 = any free port)
   --free-ports        any free ports for every service instead of 8080/50051/8081…
-  --data-dir DIR      PGlite data and logs (default .mercato)
-  --reset             delete the PGlite data first (a fresh catalog and no orders)
+  --data-dir DIR      data and logs (default .mercato)
+  --reset             delete the data first (a fresh catalog and no orders)
+  --pglite            embed PGlite in each service even when PostgreSQL is installed (~300 MiB
+                      more per service)
   --log-level LEVEL   trace|debug|info|warn|error (default info; logs go to <data-dir>/logs)
   --no-tracing        record no spans (by default: OTEL_EXPORTER_OTLP_ENDPOINT if set, else a
                       local Jaeger if \`pnpm jaeger:install\` built one, else none)
@@ -62,6 +66,7 @@ export async function runShopCli(args: readonly string[], io: ShopCliIo): Promis
         'free-ports': { type: 'boolean', default: false },
         'data-dir': { type: 'string' },
         reset: { type: 'boolean', default: false },
+        pglite: { type: 'boolean', default: false },
         'log-level': { type: 'string', default: 'info' },
         'no-tracing': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -92,7 +97,9 @@ export async function runShopCli(args: readonly string[], io: ShopCliIo): Promis
     return 2;
   }
   const dataDir = values['data-dir'] ?? join(repositoryRoot(), '.mercato');
-  if (values.reset) await rm(join(dataDir, 'data'), { recursive: true, force: true });
+  if (values.reset)
+    for (const data of ['data', 'postgres'])
+      await rm(join(dataDir, data), { recursive: true, force: true });
 
   const began = Date.now();
   let shop: RunningShop | undefined;
@@ -119,6 +126,7 @@ export async function runShopCli(args: readonly string[], io: ShopCliIo): Promis
       ...(gatewayPort !== undefined ? { gatewayPort } : {}),
       logLevel: values['log-level'],
       tracing: values['no-tracing'] ? 'off' : 'auto',
+      database: values.pglite ? 'pglite' : 'auto',
       databaseUrls: {
         product: env.PRODUCT_DATABASE_URL,
         order: env.ORDER_DATABASE_URL,
@@ -150,6 +158,7 @@ export async function runShopCli(args: readonly string[], io: ShopCliIo): Promis
       `  API         ${base}/api/v1/products`,
       `  Metrics     ${shop.instances.map((instance) => `${instance.httpUrl}/metrics`).join('\n              ')}`,
       `  Logs        ${logs}/<service>-<replica>.log (JSON lines)`,
+      `  Data        ${describeDatabase(shop, (directory) => relative(process.cwd(), directory) || '.')}`,
       `  Traces      ${shop.tracing ? (shop.tracing.uiUrl ?? shop.tracing.endpoint) : 'off (see above)'}`,
       `  Memory      ${describeMemory(memory)}`,
       '',
@@ -167,6 +176,8 @@ function describeEvent(event: ShopEvent): string | undefined {
       return `Kafka at ${event.brokers.join(',')} (${event.source}${event.started ? ', started now' : ''})`;
     case 'database':
       return `${event.service} data: ${event.kind === 'pglite' ? 'PGlite in' : 'PostgreSQL'} ${event.where}`;
+    case 'postgres':
+      return `${event.version} for the shop's data in ${event.directory} (${event.created ? 'created' : 'kept'}; started in ${(event.ms / 1000).toFixed(1)} s)`;
     case 'tracing':
       return `traces to ${event.endpoint} (${event.source === 'given' ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : `Jaeger ${event.source}`}${event.uiUrl ? `; UI ${event.uiUrl}` : ''})`;
     case 'starting':
@@ -182,14 +193,37 @@ function describeEvent(event: ShopEvent): string | undefined {
   }
 }
 
+/** Where the services keep their data, for the banner. */
+export function describeDatabase(
+  shop: Pick<RunningShop, 'databases' | 'postgresServer'>,
+  where: (directory: string) => string,
+): string {
+  if (shop.postgresServer)
+    return `${shop.postgresServer.version}, a database per service (${where(shop.postgresServer.directory)})`;
+  const using = (kind: 'pglite' | 'postgres') =>
+    Object.entries(shop.databases)
+      .filter(([, used]) => used === kind)
+      .map(([service]) => service);
+  const [pglite, postgres] = [using('pglite'), using('postgres')];
+  if (postgres.length === 0) return 'PGlite embedded in each service (~300 MiB each)';
+  if (pglite.length === 0) return 'PostgreSQL, a database per service';
+  return `PostgreSQL for ${postgres.join(', ')}; PGlite embedded in ${pglite.join(', ')}`;
+}
+
 const mebibytes = (bytes: number) => `${Math.round(bytes / 2 ** 20).toLocaleString('en-US')} MiB`;
 
-/** `product#0 480 MiB, …, kafka 316 MiB: 1,914 MiB in all (RSS at start-up)`. */
+/**
+ * `product#0 130 MiB, …, kafka 162 MiB: 1,000 MiB in all (RSS at start-up; 620 MiB with shared
+ * pages counted once)`.
+ */
 export function describeMemory(processes: readonly ProcessMemory[]): string {
   if (processes.length === 0) return 'not measured (no /proc here)';
   const total = processes.reduce((sum, process) => sum + process.rssBytes, 0);
+  const proportional = processes.every((process) => process.pssBytes !== undefined)
+    ? `; ${mebibytes(processes.reduce((sum, process) => sum + process.pssBytes!, 0))} with shared pages counted once`
+    : '';
   return (
     processes.map((process) => `${process.name} ${mebibytes(process.rssBytes)}`).join(', ') +
-    `: ${mebibytes(total)} in all (RSS at start-up)`
+    `: ${mebibytes(total)} in all (RSS at start-up${proportional})`
   );
 }

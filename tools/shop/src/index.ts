@@ -1,5 +1,6 @@
 export {
   launchShop,
+  proportionalSetBytes,
   residentSetBytes,
   type LaunchOptions,
   type ProcessMemory,

@@ -1,9 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DEFAULT_PORTS } from '@mercato/contracts';
-import { acquireKafka, acquirePostgres, kafkaStatus, type PostgresLease } from '@mercato/harness';
+import {
+  acquireKafka,
+  acquirePostgres,
+  hasPostgresServer,
+  kafkaStatus,
+  type LocalPostgres,
+  type PostgresLease,
+  startLocalPostgres,
+} from '@mercato/harness';
 import { freePort } from '@mercato/service-kit';
 import { findJaeger, JAEGER_PORTS, startJaeger, type TraceBackend } from './jaeger.js';
 import { describeExit, type ProcessExit, ServiceProcess } from './service-process.js';
@@ -21,6 +29,8 @@ export type ShopEvent =
   | { type: 'note'; message: string }
   | { type: 'broker'; brokers: readonly string[]; source: string; started: boolean }
   | { type: 'database'; service: DatabaseService; kind: 'pglite' | 'postgres'; where: string }
+  /** The shop's own PostgreSQL server started (`database: 'postgres'`). */
+  | { type: 'postgres'; version: string; directory: string; created: boolean; ms: number }
   | { type: 'tracing'; endpoint: string; uiUrl: string | undefined; source: string }
   | { type: 'starting'; instance: string }
   | { type: 'ready'; instance: string; ms: number; httpUrl: string; grpcAddress?: string }
@@ -39,7 +49,16 @@ export interface LaunchOptions {
   kafkaNamespace?: string;
   /** PostgreSQL URL per service; services without one use PGlite under `dataDir` (one replica) or a database the harness creates (several replicas). */
   databaseUrls?: Partial<Record<DatabaseService, string>>;
-  /** Root of the PGlite data directories and the log files (default `<repo>/.mercato`). */
+  /**
+   * Where product, order and payment keep their data when no URL is given. `'pglite'` (the
+   * default): embedded PGlite per service under `dataDir`, or — for several replicas — databases of
+   * the harness's throw-away server. `'postgres'`: one PostgreSQL server of the shop's own, its
+   * data in `<dataDir>/postgres` (kept between runs), a database per service; it needs the server
+   * programs, and it is the light choice (PGlite holds ~300 MiB per service). `'auto'`:
+   * `'postgres'` when this machine has the server programs, else `'pglite'`.
+   */
+  database?: 'auto' | 'pglite' | 'postgres';
+  /** Root of the data directories and the log files (default `<repo>/.mercato`). */
   dataDir?: string;
   /** `'default'`: the well-known ports (8080, 50051…) for the first replica; `'free'`: any free ports (tests). Default `'free'`. */
   ports?: 'default' | 'free';
@@ -60,11 +79,17 @@ export interface LaunchOptions {
   onEvent?: (event: ShopEvent) => void;
 }
 
-/** The resident memory of one process of the shop. */
+/** The resident memory of one process of the shop (a PostgreSQL server: with its backends). */
 export interface ProcessMemory {
   name: string;
   pid: number;
   rssBytes: number;
+  /**
+   * Proportional set size: resident memory with each shared page (the Node binary's code, a
+   * server's shared buffers) divided among the processes sharing it, so that PSS — unlike RSS —
+   * adds up across processes to what they hold together. Undefined where the kernel does not say.
+   */
+  pssBytes?: number;
 }
 
 /** A service instance of a running shop. */
@@ -92,9 +117,14 @@ export interface RunningShop {
   readonly instances: readonly ShopInstance[];
   /** The instances of one service. */
   instancesOf(service: ShopService): ShopInstance[];
+  /** Where each service's data is: PGlite embedded in it, or a PostgreSQL database. */
+  readonly databases: Readonly<Record<DatabaseService, 'pglite' | 'postgres'>>;
+  /** The shop's own PostgreSQL server, when it runs one (`database: 'postgres'`). */
+  readonly postgresServer: { version: string; directory: string } | undefined;
   /**
    * Resident memory (RSS) of each process of the shop this machine runs: the instances, the
-   * harness's Kafka broker and the local Jaeger, when the shop uses them.
+   * harness's Kafka broker, the shop's PostgreSQL server (with its backends) and the local
+   * Jaeger, when the shop uses them.
    */
   memory(): Promise<ProcessMemory[]>;
   /** Kills one instance (SIGKILL unless told otherwise), as a crash would. */
@@ -172,12 +202,18 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
       : {};
 
     let postgres: PostgresLease | undefined;
+    const local = await localPostgres(options, root, emit);
+    if (local) releases.push(() => local.stop());
     const databaseEnv = {} as Record<DatabaseService, Record<string, string>>;
     for (const service of DATABASE_SERVICES) {
       const given = options.databaseUrls?.[service];
       if (given) {
         databaseEnv[service] = { DATABASE_URL: given };
         emit({ type: 'database', service, kind: 'postgres', where: redact(given) });
+      } else if (local) {
+        const url = await local.database(`shop_${service}`);
+        databaseEnv[service] = { DATABASE_URL: url };
+        emit({ type: 'database', service, kind: 'postgres', where: redact(url) });
       } else if (replicas(service) > 1) {
         // PGlite is one process's database; replicas share a PostgreSQL database instead.
         if (!postgres) {
@@ -334,22 +370,40 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
       brokers: kafka.brokers,
       kafkaNamespace,
       tracing: backend ? { endpoint: backend.endpoint, uiUrl: backend.uiUrl } : undefined,
+      databases: Object.fromEntries(
+        DATABASE_SERVICES.map((service) => [
+          service,
+          'DATABASE_URL' in databaseEnv[service] ? 'postgres' : 'pglite',
+        ]),
+      ) as Record<DatabaseService, 'pglite' | 'postgres'>,
+      postgresServer: local
+        ? { version: local.version, directory: join(root, 'postgres') }
+        : undefined,
       instances,
       instancesOf: (service) => instances.filter((instance) => instance.service === service),
       async memory() {
-        const processes: Array<{ name: string; pid: number | undefined }> = instances.map(
-          (instance) => ({ name: instance.name, pid: instance.pid }),
-        );
+        const processes: Array<{ name: string; pid: number | undefined; withChildren?: true }> =
+          instances.map((instance) => ({ name: instance.name, pid: instance.pid }));
         if (kafka.source !== 'given') {
           const broker = await kafkaStatus().catch(() => undefined);
           if (broker && broker.instance.endpoint.brokers.join(',') === kafka.brokers.join(','))
             processes.push({ name: 'kafka', pid: broker.instance.pid });
         }
+        if (local) processes.push({ name: 'postgres', pid: local.pid, withChildren: true });
         if (backend?.pid !== undefined) processes.push({ name: 'jaeger', pid: backend.pid });
         const measured: ProcessMemory[] = [];
-        for (const { name, pid } of processes) {
-          const rssBytes = pid === undefined ? undefined : await residentSetBytes(pid);
-          if (pid !== undefined && rssBytes !== undefined) measured.push({ name, pid, rssBytes });
+        for (const { name, pid, withChildren } of processes) {
+          if (pid === undefined) continue;
+          const pids = withChildren ? [pid, ...(await childrenOf(pid))] : [pid];
+          const rss = await Promise.all(pids.map(residentSetBytes));
+          if (rss[0] === undefined) continue;
+          const pss = await Promise.all(pids.map(proportionalSetBytes));
+          measured.push({
+            name,
+            pid,
+            rssBytes: sum(rss),
+            ...(pss[0] === undefined ? {} : { pssBytes: sum(pss) }),
+          });
         }
         return measured;
       },
@@ -372,6 +426,46 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
     await stopAll();
     throw error;
   }
+}
+
+/** The shop's own PostgreSQL server, when `launchShop`'s `database` option asks for it. */
+async function localPostgres(
+  options: LaunchOptions,
+  root: string,
+  emit: (event: ShopEvent) => void,
+): Promise<LocalPostgres | undefined> {
+  const choice = options.database ?? 'pglite';
+  if (choice === 'pglite') return undefined;
+  if (DATABASE_SERVICES.every((service) => options.databaseUrls?.[service])) return undefined;
+  if (choice === 'auto' && !(await hasPostgresServer())) {
+    emit({
+      type: 'note',
+      message:
+        'no PostgreSQL server programs here, so each service embeds PGlite (~300 MiB each); install PostgreSQL (Debian: postgresql) for a lighter shop',
+    });
+    return undefined;
+  }
+  const directory = join(root, 'postgres');
+  const began = Date.now();
+  let server: LocalPostgres;
+  try {
+    server = await startLocalPostgres({ directory });
+  } catch (error) {
+    if (choice === 'postgres') throw error;
+    emit({
+      type: 'note',
+      message: `the shop's PostgreSQL server did not start, so each service embeds PGlite: ${(error as Error).message}`,
+    });
+    return undefined;
+  }
+  emit({
+    type: 'postgres',
+    version: server.version,
+    directory,
+    created: server.created,
+    ms: Date.now() - began,
+  });
+  return server;
 }
 
 /**
@@ -441,6 +535,31 @@ export async function residentSetBytes(pid: number): Promise<number | undefined>
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The processes whose parent is `parent` (a PostgreSQL server's backends). */
+async function childrenOf(parent: number): Promise<number[]> {
+  const children: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
+    if (Number(/^PPid:\s+(\d+)$/m.exec(status)?.[1]) === parent) children.push(Number(entry));
+  }
+  return children;
+}
+
+const sum = (values: ReadonlyArray<number | undefined>) =>
+  values.reduce<number>((total, value) => total + (value ?? 0), 0);
+
+/** Proportional set size of a process (Pss in /proc/<pid>/smaps_rollup), or undefined where unknown. */
+export async function proportionalSetBytes(pid: number): Promise<number | undefined> {
+  try {
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const match = /^Pss:\s+(\d+) kB$/m.exec(rollup);
     return match ? Number(match[1]) * 1024 : undefined;
   } catch {
     return undefined;

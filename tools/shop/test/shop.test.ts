@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { childEnvironment } from '@mercato/config';
 import { createTestDatabase, testInfraEnvironment } from '@mercato/harness';
@@ -50,6 +51,15 @@ const accepts = (address: string) =>
     socket.once('error', () => resolve(false));
   });
 
+/** Pids of the processes whose command line mentions `text` (here: the shop's data directory). */
+async function processesMentioning(text: string): Promise<number[]> {
+  const { stdout } = await promisify(execFile)('ps', ['-eo', 'pid=,args=']);
+  return stdout
+    .split('\n')
+    .filter((line) => line.includes(text) && !line.includes('ps -eo'))
+    .map((line) => Number.parseInt(line.trim(), 10));
+}
+
 async function buyOne(api: ShopApi, paymentToken: string) {
   const [product] = (await api.allProducts()).filter((candidate) => candidate.stockAvailable > 5);
   const placed = await api.placeOrder([{ productId: product!.id, quantity: 1 }], paymentToken);
@@ -62,6 +72,8 @@ describe('pnpm start (the mercato-shop command)', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'mercato-shop-cli-'));
+    // The shop's PostgreSQL server may run as the postgres OS user, which must reach its data.
+    await chmod(dataDir, 0o755);
   });
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
@@ -78,10 +90,13 @@ describe('pnpm start (the mercato-shop command)', () => {
         .flatMap((match) => [match[1], match[2]])
         .filter((address): address is string => address !== undefined);
       expect(listening).toHaveLength(7);
-      // The banner says what the shop holds, process by process, and where traces go.
+      // The banner says where the data is, what the shop holds, process by process, and where
+      // traces go. This machine has PostgreSQL, so the shop runs a server of its own.
+      expect(command.output).toMatch(/Data {8}PostgreSQL \d+\.\d+, a database per service/);
       expect(command.output).toMatch(
-        /Memory {6}(?:[\w#]+ [\d,]+ MiB, ){4,}[\w#]+ [\d,]+ MiB: [\d,]+ MiB in all \(RSS at start-up\)/,
+        /Memory {6}(?:[\w#]+ [\d,]+ MiB, ){5,}[\w#]+ [\d,]+ MiB: [\d,]+ MiB in all \(RSS at start-up; [\d,]+ MiB with shared pages counted once\)/,
       );
+      expect(command.output).toMatch(/, postgres [\d,]+ MiB/);
       // Off, saying why, unless this machine has a Jaeger or an OTLP endpoint for the shop.
       expect(command.output).toMatch(/Traces {6}(?:off \(see above\)|http:\/\/\S+)/);
 
@@ -93,11 +108,12 @@ describe('pnpm start (the mercato-shop command)', () => {
       expect(await command.exited).toBe(0);
       expect(command.output).toContain('stopped; nothing left running.');
       for (const address of listening) expect(await accepts(address)).toBe(false);
+      expect(await processesMentioning(join(dataDir, 'postgres'))).toEqual([]);
     } finally {
       command.child.kill('SIGKILL');
     }
 
-    // PGlite keeps the data: the next start still has the customer's order.
+    // The shop's PostgreSQL keeps the data: the next start still has the customer's order.
     const again = new ShopCommand(['--free-ports', '--data-dir', dataDir, '--log-level', 'warn']);
     try {
       const [, gatewayUrl] = await again.waitFor(/Storefront {2}(http:\/\/localhost:\d+)\//);
@@ -109,7 +125,7 @@ describe('pnpm start (the mercato-shop command)', () => {
     } finally {
       again.child.kill('SIGKILL');
     }
-    // Two cold starts of four Node processes and three PGlite databases on a busy 2-core machine.
+    // Two cold starts of four Node processes and a PostgreSQL server on a busy 2-core machine.
   }, 240_000);
 
   it('rejects a bad option with the usage text and exit code 2', async () => {
