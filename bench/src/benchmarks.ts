@@ -1,3 +1,4 @@
+import { measureStartMemory, type StartMemoryResult } from './start-memory.js';
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -946,4 +947,23 @@ export async function runTracingBenchmarks(options: BenchOptions): Promise<Traci
       tracing,
     };
   });
+}
+
+export interface StartMemoryReport extends ReportHeader {
+  startMemory: StartMemoryResult;
+}
+
+/** Part (l) only: what `pnpm start` holds, with the shop's PostgreSQL and with PGlite. */
+export async function runStartMemoryBenchmarks(
+  options: BenchOptions,
+  idleSeconds: number,
+): Promise<StartMemoryReport> {
+  const startedAt = new Date();
+  const machine = describeMachine();
+  const startMemory = await measureStartMemory({
+    rounds: options.observabilityRounds,
+    idleSeconds,
+    log: options.log,
+  });
+  return { ...reportHeader(options, startedAt, machine), startMemory };
 }

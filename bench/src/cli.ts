@@ -5,12 +5,18 @@ import { parseArgs } from 'node:util';
 import {
   runBenchmarks,
   runCheckoutBenchmarks,
+  runStartMemoryBenchmarks,
   runTracingBenchmarks,
   type BenchOptions,
 } from './benchmarks.js';
 import { currentCommit, describeMachine, machineSlug } from './machine.js';
 import { runProfile } from './profile.js';
-import { renderCheckoutMarkdown, renderMarkdown, renderTracingMarkdown } from './report.js';
+import {
+  renderCheckoutMarkdown,
+  renderMarkdown,
+  renderStartMemoryMarkdown,
+  renderTracingMarkdown,
+} from './report.js';
 
 /** Where results are kept, to be committed: bench/results. */
 export const RESULTS_DIR = fileURLToPath(new URL('../results', import.meta.url));
@@ -27,6 +33,10 @@ Runs every benchmark once and writes bench/results/<date>-<machine>.json and .md
                     search; writes <date>-<machine>-checkout[-<replicas>].json and .md
   --tracing-only    only part (k): the catalog read with tracing off, at 10 % and at 100 %;
                     writes <date>-<machine>-tracing.json and .md
+  --start-memory-only
+                    only part (l): what pnpm start holds at start-up and idle, with the shop's
+                    PostgreSQL server and with PGlite (stop other shops and the harness's broker
+                    first: a fresh clone starts its own); writes <date>-<machine>-start-memory.*
   --replicas LIST   replicas of the shop in (d), (e), (j), e.g. order=2,payment=2 (default 1 each)
   --database KIND   where the services keep data: postgres (default, as deployed; a server
                     from the harness) or pglite (embedded, as pnpm start)
@@ -106,6 +116,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         'no-checkout': { type: 'boolean', default: false },
         'checkout-only': { type: 'boolean', default: false },
         'tracing-only': { type: 'boolean', default: false },
+        'start-memory-only': { type: 'boolean', default: false },
         replicas: { type: 'string' },
         database: { type: 'string', default: 'postgres' },
         connections: { type: 'string' },
@@ -165,6 +176,19 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       .join('');
     const name = `${report.startedAt.slice(0, 10)}-${machineSlug(report.machine)}-checkout${replicas}`;
     await writeResults(directory, name, report, markdown, log);
+    return 0;
+  }
+
+  if (values['start-memory-only']) {
+    const report = await runStartMemoryBenchmarks(options, values.quick ? 10 : 30);
+    const name = `${report.startedAt.slice(0, 10)}-${machineSlug(report.machine)}-start-memory`;
+    await writeResults(
+      values.out ?? RESULTS_DIR,
+      name,
+      report,
+      renderStartMemoryMarkdown(report),
+      log,
+    );
     return 0;
   }
 

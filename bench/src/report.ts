@@ -1,4 +1,5 @@
 import {
+  type StartMemoryReport,
   keptUp,
   type BenchReport,
   type CapacityResult,
@@ -8,6 +9,7 @@ import {
   type TracingReport,
 } from './benchmarks.js';
 import type { PacedResult, ThroughputSettings } from './http-load.js';
+import { START_MEMORY_VARIANTS } from './start-memory.js';
 import { TRACING_VARIANTS, type TracingResult, type TracingVariantId } from './tracing.js';
 
 const integer = (value: number) => Math.round(value).toLocaleString('en-US');
@@ -468,4 +470,60 @@ function machineLine({ machine, commit }: Pick<TracingReport, 'machine' | 'commi
     (commit ? `; commit ${commit}` : '') +
     `; load average ${machine.loadAverage.toFixed(1)} at the start`
   );
+}
+
+const mib = (bytes: number) => `${integer(bytes / 2 ** 20)} MiB`;
+
+/** A `--start-memory-only` report as markdown: part (l). */
+export function renderStartMemoryMarkdown(report: StartMemoryReport): string {
+  const memory = report.startMemory;
+  const { postgres, pglite } = memory.median;
+  const budget = 1024 * 2 ** 20;
+  const names = [...new Set(postgres.idle.map((process) => process.name))];
+  for (const process of pglite.idle) if (!names.includes(process.name)) names.push(process.name);
+  const cell = (
+    processes: StartMemoryReport['startMemory']['median']['postgres']['idle'],
+    name: string,
+  ) => {
+    const process = processes.find((candidate) => candidate.name === name);
+    return process
+      ? `${mib(process.rssBytes)}${process.pssBytes === undefined ? '' : ` (${mib(process.pssBytes)})`}`
+      : '—';
+  };
+  const lines = [
+    `# Mercato pnpm start memory, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
+      (report.mode === 'quick' ? ' (--quick)' : ''),
+    '',
+    `${machineLine(report)}.`,
+    '',
+    '| acceptance (issue 15) | measured | target | met |',
+    '| --- | --- | --- | --- |',
+    `| (l) pnpm start, all processes at idle (RSS) | ${mib(postgres.totals.idleRss)} | ≤ 1,024 MiB | ${mark(postgres.totals.idleRss <= budget)} |`,
+    '',
+    '## (l) What `pnpm start` holds',
+    '',
+    `The whole shop launched as \`pnpm start\` launches it on a fresh clone (a broker from the harness, ` +
+      `no trace backend, a new data directory), ${memory.rounds} rounds of ` +
+      START_MEMORY_VARIANTS.map((variant) => variant.title).join(' → ') +
+      `; memory at start-up and after ${memory.idleSeconds} s idle. Median round by idle RSS in all. ` +
+      'RSS counts a shared page in every process that maps it; PSS (in brackets) divides it among ' +
+      'them, so PSS adds up to what the processes hold together.',
+    '',
+    `| process, idle | ${START_MEMORY_VARIANTS.map((variant) => variant.title).join(' | ')} |`,
+    '| --- | --- | --- |',
+    ...names.map(
+      (name) => `| ${name} | ${cell(postgres.idle, name)} | ${cell(pglite.idle, name)} |`,
+    ),
+    `| **all, idle** | **${mib(postgres.totals.idleRss)}** (${mib(postgres.totals.idlePss)}) | **${mib(pglite.totals.idleRss)}** (${mib(pglite.totals.idlePss)}) |`,
+    `| all, at start-up (the banner's figure) | ${mib(postgres.totals.atStartRss)} | ${mib(pglite.totals.atStartRss)} |`,
+    `| ready in | ${(postgres.readyMs / 1000).toFixed(1)} s | ${(pglite.readyMs / 1000).toFixed(1)} s |`,
+    '',
+    `Idle RSS in all, PostgreSQL ÷ PGlite: ${ratio(memory.postgresOverPglite)}. Every round, idle RSS in all: ` +
+      START_MEMORY_VARIANTS.map(
+        (variant) =>
+          `${variant.id} ${memory.runs[variant.id].map((run) => mib(run.totals.idleRss)).join(', ')}`,
+      ).join('; ') +
+      '.',
+  ];
+  return `${lines.join('\n')}\n`;
 }
