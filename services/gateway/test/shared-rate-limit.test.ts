@@ -4,7 +4,7 @@ import { MemoryDestination } from '@mercato/logger/testing';
 import request from 'supertest';
 import { createServer, type Gateway } from '../src/server.js';
 import { sample } from './support/metrics.js';
-import { startRedisServer, type RedisServer } from './support/redis.js';
+import { startRedisServer, type TestRedis } from './support/redis.js';
 import { eventually, gatewayConfig, startShop, type Shop } from './support/shop.js';
 
 const LIMIT = 5;
@@ -16,7 +16,7 @@ const PROBLEM = /^application\/problem\+json/;
  */
 describe('rate limits shared by two gateway replicas through Redis', () => {
   let shop: Shop;
-  let redis: RedisServer;
+  let redis: TestRedis;
   const opened: Gateway[] = [];
 
   /** A replica: catalog cache on (so the fast lane takes part), limits in `redisUrl` if given. */

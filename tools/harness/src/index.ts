@@ -43,4 +43,5 @@ export {
   type StopOutcome,
 } from './shared-service.js';
 export { eventually, type EventuallyOptions } from './eventually.js';
+export { findRedisServer, startRedisServer, type RedisServer } from './redis/redis-server.js';
 export { withLock, type LockOptions } from './lock.js';

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import pg from 'pg';
 
 /** Start-up of a real broker or server (a first run also downloads Kafka through Maven). */
 export const START_TIMEOUT_MS = 10 * 60_000;
@@ -23,4 +24,19 @@ export function textBuffer(): { write(text: string): boolean; text(): string } {
     },
     text: () => chunks.join(''),
   };
+}
+
+/** Runs one statement on a connection of its own and returns its rows. */
+export async function query<T extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  values: unknown[] = [],
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
 }

@@ -2,20 +2,9 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
 import { type LocalPostgres, hasPostgresServer, startLocalPostgres } from '../src/index.js';
 import { isProcessAlive } from '../src/processes.js';
-import { START_TIMEOUT_MS } from './helpers.js';
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+import { query, START_TIMEOUT_MS } from './helpers.js';
 
 describe('a local PostgreSQL server that keeps its data (pnpm start)', () => {
   let parent: string;

@@ -2,7 +2,6 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
 import {
   acquirePostgres,
   createTestDatabase,
@@ -13,21 +12,7 @@ import {
   stopPostgres,
 } from '../src/index.js';
 import { isProcessAlive } from '../src/processes.js';
-import { START_TIMEOUT_MS, textBuffer } from './helpers.js';
-
-async function query<T extends pg.QueryResultRow>(
-  url: string,
-  sql: string,
-  values: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+import { query, START_TIMEOUT_MS, textBuffer } from './helpers.js';
 
 async function databaseExists(serverUrl: string, databaseUrl: string): Promise<boolean> {
   const name = new URL(databaseUrl).pathname.slice(1);

@@ -14,7 +14,8 @@ when this machine has the PostgreSQL server programs, else in PGlite embedded in
 (.mercato/data), or in the databases PRODUCT_/ORDER_/PAYMENT_DATABASE_URL name.
 
 Options:
-  --replicas LIST     copies per service, e.g. order=2,payment=2 (several copies need PostgreSQL)
+  --replicas LIST     copies per service, e.g. order=2,payment=2 (several copies need PostgreSQL;
+                      several gateways share rate limits through a redis-server, if installed)
   --gateway-port N    port of the gateway (default 8080; 0 = any free port)
   --free-ports        any free ports for every service instead of 8080/50051/8081…
   --data-dir DIR      data and logs (default .mercato)

@@ -10,7 +10,10 @@ import {
   kafkaStatus,
   type LocalPostgres,
   type PostgresLease,
+  findRedisServer,
+  type RedisServer,
   startLocalPostgres,
+  startRedisServer,
 } from '@mercato/harness';
 import { freePort } from '@mercato/service-kit';
 import { findJaeger, JAEGER_PORTS, startJaeger, type TraceBackend } from './jaeger.js';
@@ -123,8 +126,8 @@ export interface RunningShop {
   readonly postgresServer: { version: string; directory: string } | undefined;
   /**
    * Resident memory (RSS) of each process of the shop this machine runs: the instances, the
-   * harness's Kafka broker, the shop's PostgreSQL server (with its backends) and the local
-   * Jaeger, when the shop uses them.
+   * harness's Kafka broker, the shop's PostgreSQL server (with its backends), the gateways'
+   * Redis and the local Jaeger, when the shop uses them.
    */
   memory(): Promise<ProcessMemory[]>;
   /** Kills one instance (SIGKILL unless told otherwise), as a crash would. */
@@ -232,6 +235,9 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
       }
     }
 
+    const limitsRedis = await sharedLimits(replicas('gateway'), options, emit);
+    if (limitsRedis) releases.push(() => limitsRedis.close());
+
     const usedPorts = new Set<number>();
     const portFor = async (wellKnown: number | undefined): Promise<number> => {
       if (wellKnown !== undefined) {
@@ -294,6 +300,7 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
               // The catalog cache's change feed (the products topic).
               ...messaging,
               ...(backend?.uiUrl ? { TRACE_UI_URL: backend.uiUrl } : {}),
+              ...(limitsRedis ? { RATE_LIMIT_REDIS_URL: limitsRedis.url } : {}),
               JWT_SECRET: jwtSecret,
               PRODUCT_SERVICE_ADDRESSES: addresses('product'),
               ORDER_SERVICE_ADDRESSES: addresses('order'),
@@ -390,6 +397,7 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
             processes.push({ name: 'kafka', pid: broker.instance.pid });
         }
         if (local) processes.push({ name: 'postgres', pid: local.pid, withChildren: true });
+        if (limitsRedis?.pid !== undefined) processes.push({ name: 'redis', pid: limitsRedis.pid });
         if (backend?.pid !== undefined) processes.push({ name: 'jaeger', pid: backend.pid });
         const measured: ProcessMemory[] = [];
         for (const { name, pid, withChildren } of processes) {
@@ -426,6 +434,31 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * A Redis for the gateways' rate limits when there are several gateways, so they share one budget
+ * per client as replicas behind a load balancer do (D36); one gateway counts in memory.
+ */
+async function sharedLimits(
+  gateways: number,
+  options: LaunchOptions,
+  emit: (event: ShopEvent) => void,
+): Promise<RedisServer | undefined> {
+  if (gateways < 2 || options.env?.gateway?.RATE_LIMIT_REDIS_URL) return undefined;
+  if (!(await findRedisServer())) {
+    emit({
+      type: 'note',
+      message: `no redis-server here, so each of the ${gateways} gateways counts its rate limits on its own (Debian: redis-server)`,
+    });
+    return undefined;
+  }
+  const redis = await startRedisServer();
+  emit({
+    type: 'note',
+    message: `Redis at ${redis.url}: the ${gateways} gateways share one rate-limit budget per client`,
+  });
+  return redis;
 }
 
 /** The shop's own PostgreSQL server, when `launchShop`'s `database` option asks for it. */

@@ -181,10 +181,22 @@ describe('launchShop with replicas', () => {
     expect((await fetch(`${killed.httpUrl}/health/ready`)).status).toBe(200);
   });
 
+  it('gives its two gateways one Redis, so a client has one rate-limit budget across both', async () => {
+    const [first, second] = shop.instancesOf('gateway');
+    const remaining: number[] = [];
+    for (const gateway of [first, second, first, second]) {
+      const response = await fetch(`${gateway!.httpUrl}/api/v1/categories`);
+      expect(response.status).toBe(200);
+      remaining.push(Number(/r=(\d+);/.exec(response.headers.get('ratelimit') ?? '')?.[1]));
+    }
+    // Counted in one place: each answer, whichever gateway gave it, has one request fewer left.
+    expect(remaining.slice(1)).toEqual([remaining[0]! - 1, remaining[0]! - 2, remaining[0]! - 3]);
+  });
+
   it('measures the resident memory of every process it runs', async () => {
     const memory = await shop.memory();
     expect(memory.map((process) => process.name)).toEqual(
-      expect.arrayContaining(shop.instances.map((instance) => instance.name)),
+      expect.arrayContaining([...shop.instances.map((instance) => instance.name), 'redis']),
     );
     for (const instance of shop.instances) {
       const measured = memory.find((process) => process.name === instance.name)!;
