@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
+import { withClient } from '../src/postgres/databases.js';
 
 /** Start-up of a real broker or server (a first run also downloads Kafka through Maven). */
 export const START_TIMEOUT_MS = 10 * 60_000;
@@ -27,16 +28,8 @@ export function textBuffer(): { write(text: string): boolean; text(): string } {
 }
 
 /** Runs one statement on a connection of its own and returns its rows. */
-export async function query<T extends pg.QueryResultRow>(
+export const query = <T extends pg.QueryResultRow>(
   url: string,
   sql: string,
   values: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+): Promise<T[]> => withClient(url, async (client) => (await client.query<T>(sql, values)).rows);

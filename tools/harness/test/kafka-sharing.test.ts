@@ -54,6 +54,16 @@ describe('a harness Kafka broker shared through leases', () => {
     START_TIMEOUT_MS,
   );
 
+  // The command's own broker, even when the shell running the suite points KAFKA_BROKERS at another.
+  let givenBrokers: string | undefined;
+  beforeAll(() => {
+    givenBrokers = process.env.KAFKA_BROKERS;
+    delete process.env.KAFKA_BROKERS;
+  });
+  afterAll(() => {
+    if (givenBrokers !== undefined) process.env.KAFKA_BROKERS = givenBrokers;
+  });
+
   it(
     'is kept running by `ensure-kafka` until `ensure-kafka stop`',
     async () => {

@@ -36,7 +36,11 @@ export function uniqueDatabaseName(name: string): string {
   return `${base.slice(0, MAX_IDENTIFIER_LENGTH - suffix.length - 1)}_${suffix}`;
 }
 
-async function withClient<T>(url: string, action: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `action` with a connection of its own to `url`, closed afterwards. */
+export async function withClient<T>(
+  url: string,
+  action: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

@@ -3,10 +3,10 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { fileExists, tailFile } from '../files.js';
 import { findFreePort, isOwnProcess, terminateProcess } from '../processes.js';
 import { postgresServerAccount } from './postgres-account.js';
+import { withClient } from './databases.js';
 import { findPostgresBinDir } from './postgres-binaries.js';
 import { handOver, initDataDir, isPostgresReachable } from './postgres-server.js';
 
@@ -141,11 +141,5 @@ async function query<Row = unknown>(
   text: string,
   values: unknown[] = [],
 ): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as Row[];
-  } finally {
-    await client.end();
-  }
+  return withClient(url, async (client) => (await client.query(text, values)).rows as Row[]);
 }
