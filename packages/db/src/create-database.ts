@@ -12,7 +12,11 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
   if (options.url) {
     const db = createPostgresDatabase(options.url, options);
     options.logger?.info(
-      { kind: db.kind, server: describeServer(options.url) },
+      {
+        kind: db.kind,
+        server: describeServer(options.url),
+        preparedStatements: options.preparedStatements ?? true,
+      },
       'Using PostgreSQL',
     );
     return db;

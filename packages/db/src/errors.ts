@@ -5,6 +5,7 @@ export const SqlState = {
   serializationFailure: '40001',
   deadlockDetected: '40P01',
   inFailedTransaction: '25P02',
+  featureNotSupported: '0A000',
 } as const;
 
 /** The SQLSTATE of an error raised by PostgreSQL or PGlite (both expose it as `code`), else undefined. */

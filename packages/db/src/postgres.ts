@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { inChildSpan, tracedQuery } from '@mercato/tracing';
 import { advisoryLockKey } from './advisory-lock.js';
-import { TransactionRolledBackError } from './errors.js';
+import { SqlState, TransactionRolledBackError, sqlState } from './errors.js';
 import {
   Sql,
   TRANSACTION_SPAN,
@@ -33,15 +33,87 @@ interface ExtendedQueryConfig extends pg.QueryConfig {
   queryMode: 'extended';
 }
 
+// Prepared statements: each query text gets a name, so a connection parses and plans it once and
+// then only binds and executes it (pg remembers which names each connection has prepared, and
+// PostgreSQL re-plans a statement itself when a table it reads changes). Parsing and planning
+// was most of PostgreSQL's work for the shop's short queries (bench/README.md, "Where the time
+// goes"). The texts are the services' own constants, a few dozen; past MAX_NAMED_STATEMENTS a text
+// runs unnamed, so a caller that builds texts with values in them cannot fill every connection's
+// memory with statements. A PgBouncer in front must be ≥ 1.21 with `max_prepared_statements` set.
+const MAX_NAMED_STATEMENTS = 500;
+
+/** Names query texts as prepared statements, up to a limit; later texts stay unnamed. */
+export class StatementNames {
+  readonly #names = new Map<string, string>();
+  #generation = 0;
+  constructor(readonly limit = MAX_NAMED_STATEMENTS) {}
+
+  /** The statement name of a query text, or undefined when the text runs unnamed. */
+  of(sql: string): string | undefined {
+    let name = this.#names.get(sql);
+    if (name === undefined && this.#names.size < this.limit) {
+      name = `mercato_${this.#generation}_${this.#names.size + 1}`;
+      this.#names.set(sql, name);
+    }
+    return name;
+  }
+
+  /** Gives every text a new name from now on (the old names' statements stay where they are). */
+  forget(): void {
+    this.#names.clear();
+    this.#generation += 1;
+  }
+}
+
+// One naming for the process: a name always means the same text on every connection of every pool.
+const statementNames = new StatementNames();
+
+/**
+ * A statement prepared before a migration changed the type of a column it returns fails with
+ * "cached plan must not change result type" (0A000) on every connection that prepared it: the
+ * replicas still running during a rolling deploy would fail every such query. The error comes
+ * before the statement runs, so outside a transaction the query is sent again under a new name;
+ * inside one the transaction has failed (the caller's retry gets new names too).
+ */
+function isStalePlan(error: unknown): boolean {
+  return (
+    sqlState(error) === SqlState.featureNotSupported &&
+    error instanceof Error &&
+    error.message === 'cached plan must not change result type'
+  );
+}
+
+/** How a query runs: on a transaction's connection (no retry possible), prepared or not. */
+interface QueryMode {
+  inTransaction: boolean;
+  prepared: boolean;
+}
+
 async function runQuery<Row extends object>(
   target: PgTarget,
+  mode: QueryMode,
   sql: string,
   params: readonly unknown[] = [],
 ): Promise<QueryResult<Row>> {
   // Always the extended protocol, as PGlite's query() uses: one statement per call on both backends.
-  const config: ExtendedQueryConfig = { text: sql, values: [...params], queryMode: 'extended' };
-  const result = await tracedQuery(sql, () => target.query(config));
-  return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+  const config: ExtendedQueryConfig = {
+    text: sql,
+    values: [...params],
+    queryMode: 'extended',
+    name: mode.prepared ? statementNames.of(sql) : undefined,
+  };
+  try {
+    const result = await tracedQuery(sql, () => target.query(config));
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+  } catch (error) {
+    if (!isStalePlan(error)) throw error;
+    statementNames.forget();
+    if (mode.inTransaction) throw error;
+    const result = await tracedQuery(sql, () =>
+      target.query({ ...config, name: statementNames.of(sql) }),
+    );
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+  }
 }
 
 async function runScript(target: PgTarget, script: string): Promise<void> {
@@ -49,7 +121,10 @@ async function runScript(target: PgTarget, script: string): Promise<void> {
 }
 
 /** A transaction handle that refuses work once its transaction has ended (its client is back in the pool). */
-function openTransaction(client: pg.PoolClient): { tx: Queryable; end: () => void } {
+function openTransaction(
+  client: pg.PoolClient,
+  prepared: boolean,
+): { tx: Queryable; end: () => void } {
   let open = true;
   const checkedClient = (): pg.PoolClient => {
     if (!open) throw new Error('Transaction is closed');
@@ -57,7 +132,8 @@ function openTransaction(client: pg.PoolClient): { tx: Queryable; end: () => voi
   };
   return {
     tx: {
-      query: async (sql, params) => runQuery(checkedClient(), sql, params),
+      query: async (sql, params) =>
+        runQuery(checkedClient(), { inTransaction: true, prepared }, sql, params),
       exec: async (script) => runScript(checkedClient(), script),
     },
     end: () => {
@@ -81,10 +157,13 @@ class PostgresDatabase implements Database {
   readonly #clientConfig: pg.ClientConfig;
   readonly #logger: DatabaseLogger | undefined;
   readonly #ownConnections = new Set<OwnConnection>();
+  /** Queries outside a transaction: retried once on a stale prepared statement. */
+  readonly #direct: QueryMode;
   #closed = false;
 
   constructor(url: string, options: DatabaseOptions) {
     this.#logger = options.logger;
+    this.#direct = { inTransaction: false, prepared: options.preparedStatements ?? true };
     this.#clientConfig = {
       connectionString: url,
       connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
@@ -110,7 +189,7 @@ class PostgresDatabase implements Database {
     sql: string,
     params?: readonly unknown[],
   ): Promise<QueryResult<Row>> {
-    return runQuery<Row>(this.#pool, sql, params);
+    return runQuery<Row>(this.#pool, this.#direct, sql, params);
   }
 
   exec(script: string): Promise<void> {
@@ -137,7 +216,7 @@ class PostgresDatabase implements Database {
       connectionError = error;
     };
     client.on('error', onError);
-    const { tx, end } = openTransaction(client);
+    const { tx, end } = openTransaction(client, this.#direct.prepared);
     try {
       let result: T;
       try {
@@ -167,9 +246,12 @@ class PostgresDatabase implements Database {
     const lockKey = advisoryLockKey(key);
     const connection = await this.#openOwnConnection();
     try {
-      const { rows } = await runQuery<{ locked: boolean }>(connection.client, Sql.tryAdvisoryLock, [
-        lockKey.toString(),
-      ]);
+      const { rows } = await runQuery<{ locked: boolean }>(
+        connection.client,
+        this.#direct,
+        Sql.tryAdvisoryLock,
+        [lockKey.toString()],
+      );
       if (rows[0]?.locked !== true) {
         await this.#closeOwnConnection(connection);
         return null;
@@ -190,7 +272,7 @@ class PostgresDatabase implements Database {
     const lockKey = advisoryLockKey(key);
     const connection = await this.#openOwnConnection();
     try {
-      await runQuery(connection.client, Sql.advisoryLock, [lockKey.toString()]);
+      await runQuery(connection.client, this.#direct, Sql.advisoryLock, [lockKey.toString()]);
     } catch (error) {
       await this.#closeOwnConnection(connection);
       throw error;
@@ -215,7 +297,7 @@ class PostgresDatabase implements Database {
       if (message.channel === channel) onNotification();
     });
     try {
-      await runQuery(connection.client, listen);
+      await runQuery(connection.client, this.#direct, listen);
     } catch (error) {
       await this.#closeOwnConnection(connection);
       throw error;
@@ -276,14 +358,14 @@ class PostgresDatabase implements Database {
   async #unlockAndClose(connection: OwnConnection, lockKey: bigint): Promise<void> {
     // Ending the session releases its locks anyway; the explicit unlock keeps the SQL the same as on PGlite.
     if (!connection.lost.aborted) {
-      await runQuery(connection.client, Sql.advisoryUnlock, [lockKey.toString()]).catch(
-        (error: unknown) => {
-          this.#logger?.warn(
-            { err: error },
-            'Advisory unlock failed; closing the connection releases the lock',
-          );
-        },
-      );
+      await runQuery(connection.client, this.#direct, Sql.advisoryUnlock, [
+        lockKey.toString(),
+      ]).catch((error: unknown) => {
+        this.#logger?.warn(
+          { err: error },
+          'Advisory unlock failed; closing the connection releases the lock',
+        );
+      });
     }
     await this.#closeOwnConnection(connection);
   }

@@ -91,6 +91,12 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   /** How long an unused pooled connection stays open, in milliseconds (default 10 000). */
   idleTimeoutMs?: number;
+  /**
+   * Run each query text as a named prepared statement, parsed and planned once per connection
+   * (default true). Turn it off behind a connection pooler that cannot keep them, such as
+   * PgBouncer in transaction mode before 1.21 or without `max_prepared_statements`.
+   */
+  preparedStatements?: boolean;
   /** Shown in PostgreSQL's `pg_stat_activity.application_name`. */
   applicationName?: string;
   logger?: DatabaseLogger;

@@ -11,7 +11,7 @@ import { createTestPglite } from '../src/testing.js';
 export interface TestBackend {
   readonly kind: DatabaseKind;
   /** A fresh, empty database (`poolSize` applies to PostgreSQL only). */
-  open(options?: Pick<DatabaseOptions, 'poolSize'>): Promise<Database>;
+  open(options?: Pick<DatabaseOptions, 'poolSize' | 'preparedStatements'>): Promise<Database>;
   /**
    * Another handle on the same database, as a second replica would have: its own pool on
    * PostgreSQL; on PGlite the same instance, because one PGlite database belongs to one process.
@@ -51,8 +51,16 @@ export function postgresBackend(): TestBackend {
       );
     return databaseUrl;
   };
-  const connect = async (url: string, poolSize = 4): Promise<Database> => {
-    const db = await createDatabase({ url, poolSize, applicationName: 'mercato-db-test' });
+  const connect = async (
+    url: string,
+    options: Pick<DatabaseOptions, 'poolSize' | 'preparedStatements'> = {},
+  ): Promise<Database> => {
+    const db = await createDatabase({
+      url,
+      poolSize: 4,
+      ...options,
+      applicationName: 'mercato-db-test',
+    });
     urls.set(db, url);
     return db;
   };
@@ -61,7 +69,7 @@ export function postgresBackend(): TestBackend {
     async open(options) {
       const url = await createTestDatabase(serverUrl(), 'mercato_db_test');
       created.push(url);
-      return connect(url, options?.poolSize);
+      return connect(url, options);
     },
     async replicaOf(db) {
       const url = urls.get(db);

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { isSerializationFailure, migrate, type AdvisoryLock, type Database } from '../src/index.js';
+import {
+  isSerializationFailure,
+  migrate,
+  type AdvisoryLock,
+  type Database,
+  type Queryable,
+} from '../src/index.js';
 import { postgresBackend } from './backends.js';
 
 /** Behaviour only a server with many sessions has: lost connections and truly concurrent transactions. */
@@ -96,5 +102,112 @@ describe('PostgreSQL sessions', () => {
     ]);
 
     expect(report).toEqual({ applied: [1], skipped: [] });
+  });
+
+  describe('prepared statements', () => {
+    // pg_prepared_statements shows the session's own statements; inside one transaction every
+    // query runs on the same connection.
+    const executions = (tx: Queryable, statement: string) =>
+      tx.query<{ runs: number }>(
+        'SELECT (generic_plans + custom_plans)::int AS runs FROM pg_prepared_statements WHERE statement = $1',
+        [statement],
+      );
+
+    it('parses a query once per connection and then only executes it', async () => {
+      const db = await backend.open();
+      const sql = 'SELECT $1::int * 2 AS doubled';
+
+      const { results, prepared } = await db.transaction(async (tx) => {
+        const results = [];
+        for (const n of [1, 2, 3])
+          results.push((await tx.query<{ doubled: number }>(sql, [n])).rows[0]?.doubled);
+        return { results, prepared: (await executions(tx, sql)).rows };
+      });
+
+      expect(results).toEqual([2, 4, 6]);
+      expect(prepared).toEqual([{ runs: 3 }]);
+    });
+
+    it('runs every query unnamed when prepared statements are turned off', async () => {
+      const db = await backend.open({ preparedStatements: false });
+      const sql = 'SELECT $1::int * 2 AS doubled';
+
+      const { result, prepared } = await db.transaction(async (tx) => ({
+        result: (await tx.query<{ doubled: number }>(sql, [21])).rows,
+        prepared: (await tx.query('SELECT name FROM pg_prepared_statements')).rows,
+      }));
+
+      expect(result).toEqual([{ doubled: 42 }]);
+      expect(prepared).toEqual([]);
+    });
+
+    it('answers from the table as it is now after a migration changed a column under a prepared statement', async () => {
+      const db = await backend.open();
+      await db.exec(
+        "CREATE TABLE items (id text PRIMARY KEY, price int NOT NULL); INSERT INTO items VALUES ('a', 100);",
+      );
+      const sql = 'SELECT id, price FROM items WHERE id = $1';
+      const before = (await db.query(sql, ['a'])).rows;
+
+      // What a rolling deploy does to the replicas still running: the new version's migration
+      // changes a column's type, so the statements they prepared describe rows that no longer exist.
+      const migrated = await backend.replicaOf(db);
+      await migrated.exec(
+        'ALTER TABLE items ALTER COLUMN price TYPE bigint; UPDATE items SET price = 5000000000',
+      );
+      const after = (await db.query(sql, ['a'])).rows;
+      const inTransaction = await db.transaction(async (tx) => (await tx.query(sql, ['a'])).rows);
+
+      expect(before).toEqual([{ id: 'a', price: 100 }]);
+      expect(after).toEqual([{ id: 'a', price: 5_000_000_000 }]);
+      expect(inTransaction).toEqual([{ id: 'a', price: 5_000_000_000 }]);
+    });
+
+    it('fails a transaction that meets a statement a migration made stale, and the next one succeeds', async () => {
+      const db = await backend.open();
+      await db.exec(
+        "CREATE TABLE items (id text PRIMARY KEY, price int NOT NULL); INSERT INTO items VALUES ('a', 100);",
+      );
+      const sql = 'SELECT price FROM items WHERE id = $1';
+      const read = () => db.transaction(async (tx) => (await tx.query(sql, ['a'])).rows);
+      await read();
+
+      const migrated = await backend.replicaOf(db);
+      await migrated.exec('ALTER TABLE items ALTER COLUMN price TYPE bigint');
+      const first = await read().then(
+        () => 'committed',
+        (error: Error) => error.message,
+      );
+      const retried = await read();
+
+      expect(first).toBe('cached plan must not change result type');
+      expect(retried).toEqual([{ price: 100 }]);
+    });
+
+    it('reports the same error every time for a statement PostgreSQL cannot parse, and the connection stays usable', async () => {
+      const db = await backend.open();
+      const broken = 'SELEC 1';
+
+      const outcomes = await db.transaction(async (tx) => {
+        const errors: string[] = [];
+        for (let i = 0; i < 2; i++) {
+          await tx.exec('SAVEPOINT attempt');
+          errors.push(
+            await tx.query(broken).then(
+              () => 'no error',
+              (error: Error) => error.message,
+            ),
+          );
+          await tx.exec('ROLLBACK TO SAVEPOINT attempt');
+        }
+        return { errors, after: (await tx.query<{ one: number }>('SELECT 1 AS one')).rows };
+      });
+
+      expect(outcomes.errors).toEqual([
+        'syntax error at or near "SELEC"',
+        'syntax error at or near "SELEC"',
+      ]);
+      expect(outcomes.after).toEqual([{ one: 1 }]);
+    });
   });
 });

@@ -17,6 +17,8 @@ export interface DatabaseModuleOptions {
   url?: string;
   /** PGlite data directory (ignored with `url`); without either, data lives in memory. */
   dataDir?: string;
+  /** Prepared statements on PostgreSQL (default true; see `DatabaseOptions.preparedStatements`). */
+  preparedStatements?: boolean | undefined;
   /** Directory of the service's `NNN_name.sql` migrations, applied at start-up. */
   migrationsDir: string;
   /** Migrations shared packages own (e.g. the messaging outbox and inbox tables, versions 1001+). */
@@ -46,7 +48,12 @@ export class DatabaseModule {
           provide: DATABASE,
           inject: [LOGGER, HEALTH],
           useFactory: async (logger: Logger, health: Health): Promise<Database> => {
-            const db = await createDatabase({ url: options.url, dataDir: options.dataDir, logger });
+            const db = await createDatabase({
+              url: options.url,
+              dataDir: options.dataDir,
+              preparedStatements: options.preparedStatements,
+              logger,
+            });
             let applied: MigrationReport;
             try {
               applied = await migrate(db, [

@@ -7,6 +7,7 @@ import { MessagingModule } from './messaging.module.js';
 export interface InfrastructureSettings {
   DATABASE_URL?: string | undefined;
   DATA_DIR?: string | undefined;
+  DATABASE_PREPARED_STATEMENTS?: boolean;
   KAFKA_BROKERS: readonly string[];
   KAFKA_NAMESPACE: string;
   OUTBOX_POLL_INTERVAL: number;
@@ -31,6 +32,7 @@ export function serviceInfrastructure(options: {
     DatabaseModule.forRoot({
       url: config.DATABASE_URL,
       dataDir: config.DATA_DIR,
+      preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
       migrationsDir: options.migrationsDir,
       extraMigrations: MESSAGING_MIGRATIONS,
     }),

@@ -1,4 +1,4 @@
-import { baseServiceSchema, csvList, duration, integer, port, url, z } from '@mercato/config';
+import { baseServiceSchema, bool, csvList, duration, integer, port, url, z } from '@mercato/config';
 import { DEFAULT_PORTS } from '@mercato/contracts';
 
 const { gateway: _gateway, ...SERVICE_PORTS } = DEFAULT_PORTS;
@@ -70,6 +70,11 @@ export const databaseSchema = z.object({
     .min(1)
     .optional()
     .describe('PGlite data directory; without it data is kept in memory'),
+  DATABASE_PREPARED_STATEMENTS: bool()
+    .default(true)
+    .describe(
+      'Prepare each query once per PostgreSQL connection; false behind a pooler that cannot keep prepared statements (PgBouncer transaction mode before 1.21)',
+    ),
 });
 
 /**
