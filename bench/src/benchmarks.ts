@@ -31,6 +31,7 @@ import {
 import { describeMachine, type MachineInfo } from './machine.js';
 import { residentSetBytes, startService, startTarget } from './processes.js';
 import { waitForCatalogCache } from './profile.js';
+import { measureStatements, type StatementsResult } from './statements.js';
 import { measureTracing, type TracingResult } from './tracing.js';
 
 /**
@@ -946,6 +947,30 @@ export async function runTracingBenchmarks(options: BenchOptions): Promise<Traci
       settings: options.throughput,
       tracing,
     };
+  });
+}
+
+/** What `pnpm bench -- --statements-only` measured: part (m). */
+export interface StatementsReport extends ReportHeader {
+  statements: StatementsResult;
+}
+
+/** Part (m) only: GetProduct with prepared and with unnamed statements, on PostgreSQL. */
+export async function runStatementsBenchmarks(options: BenchOptions): Promise<StatementsReport> {
+  const startedAt = new Date();
+  const machine = describeMachine();
+  return withInfrastructure({ ...options, database: 'postgres' }, async (kafka, postgres) => {
+    const statements = await measureStatements({
+      kafkaBrokers: kafka.brokers,
+      kafkaNamespace: `bench-${randomBytes(4).toString('hex')}-m-`,
+      createDatabase: (name) => postgres!.createDatabase(name),
+      callers: options.throughput.connections,
+      warmupSeconds: options.throughput.warmupSeconds,
+      seconds: options.throughput.durationSeconds,
+      rounds: options.observabilityRounds,
+      log: options.log,
+    });
+    return { ...reportHeader(options, startedAt, machine), statements };
   });
 }
 

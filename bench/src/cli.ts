@@ -6,6 +6,7 @@ import {
   runBenchmarks,
   runCheckoutBenchmarks,
   runStartMemoryBenchmarks,
+  runStatementsBenchmarks,
   runTracingBenchmarks,
   type BenchOptions,
 } from './benchmarks.js';
@@ -15,6 +16,7 @@ import {
   renderCheckoutMarkdown,
   renderMarkdown,
   renderStartMemoryMarkdown,
+  renderStatementsMarkdown,
   renderTracingMarkdown,
 } from './report.js';
 
@@ -37,6 +39,9 @@ Runs every benchmark once and writes bench/results/<date>-<machine>.json and .md
                     only part (l): what pnpm start holds at start-up and idle, with the shop's
                     PostgreSQL server and with PGlite (stop other shops and the harness's broker
                     first: a fresh clone starts its own); writes <date>-<machine>-start-memory.*
+  --statements-only only part (m): the product service's GetProduct over gRPC with prepared and with
+                    unnamed PostgreSQL statements, CPU per call of the service and of PostgreSQL;
+                    writes <date>-<machine>-statements.json and .md
   --replicas LIST   replicas of the shop in (d), (e), (j), e.g. order=2,payment=2 (default 1 each)
   --database KIND   where the services keep data: postgres (default, as deployed; a server
                     from the harness) or pglite (embedded, as pnpm start)
@@ -117,6 +122,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         'checkout-only': { type: 'boolean', default: false },
         'tracing-only': { type: 'boolean', default: false },
         'start-memory-only': { type: 'boolean', default: false },
+        'statements-only': { type: 'boolean', default: false },
         replicas: { type: 'string' },
         database: { type: 'string', default: 'postgres' },
         connections: { type: 'string' },
@@ -187,6 +193,19 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       name,
       report,
       renderStartMemoryMarkdown(report),
+      log,
+    );
+    return 0;
+  }
+
+  if (values['statements-only']) {
+    const report = await runStatementsBenchmarks(options);
+    const name = `${report.startedAt.slice(0, 10)}-${machineSlug(report.machine)}-statements`;
+    await writeResults(
+      values.out ?? RESULTS_DIR,
+      name,
+      report,
+      renderStatementsMarkdown(report),
       log,
     );
     return 0;

@@ -6,10 +6,12 @@ import {
   type CheckoutReport,
   type CheckoutResult,
   type ThroughputPartId,
+  type StatementsReport,
   type TracingReport,
 } from './benchmarks.js';
 import type { PacedResult, ThroughputSettings } from './http-load.js';
 import { START_MEMORY_VARIANTS } from './start-memory.js';
+import { renderStatementsSection } from './statements.js';
 import { TRACING_VARIANTS, type TracingResult, type TracingVariantId } from './tracing.js';
 
 const integer = (value: number) => Math.round(value).toLocaleString('en-US');
@@ -449,7 +451,20 @@ export function tracingSection(tracing: TracingResult, settings: ThroughputSetti
   ];
 }
 
-/** A `--tracing-only` report as markdown. */
+/** A `--statements-only` report as markdown: part (m). */
+export function renderStatementsMarkdown(report: StatementsReport): string {
+  const lines = [
+    `# Mercato prepared statements benchmark, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
+      (report.mode === 'quick' ? ' (--quick)' : ''),
+    '',
+    `${machineLine(report)}.`,
+    '',
+    renderStatementsSection(report.statements),
+  ];
+  return `${lines.join('\n')}`;
+}
+
+/** A `--tracing-only` report as markdown: part (k). */
 export function renderTracingMarkdown(report: TracingReport): string {
   const lines = [
     `# Mercato tracing benchmark, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
