@@ -34,6 +34,16 @@ export interface ConsumerOptions {
   /** The service's database: holds `processed_events` (see `MESSAGING_MIGRATIONS`). */
   db: Database;
   handler: EventHandler;
+  /**
+   * Look each event up in the inbox before running the handler (default true), so a redelivery
+   * runs none of it. Turn it off — one database round trip less per message — only when the
+   * handler is idempotent on its own: its changes go through `context.transaction()` (which
+   * records the event and rolls a duplicate back) or are guarded by the state they change, and
+   * whatever it calls outside the database is idempotent too. A redelivery then costs the
+   * handler's reads, and the events it handles outside a transaction are not recorded, since
+   * nothing would read them.
+   */
+  inboxPrecheck?: boolean;
   /** Attempts per delivery before the message is dead-lettered (default 5). */
   maxAttempts?: number;
   /** Wait between attempts, doubling from `initial` to `max` (default 500 ms … 10 s). */

@@ -101,6 +101,7 @@ export class KafkaEventConsumer implements EventConsumer {
       groupId: options.groupId,
       db: options.db,
       handler: options.handler,
+      inboxPrecheck: options.inboxPrecheck ?? true,
       maxAttempts: options.maxAttempts ?? DEFAULTS.maxAttempts,
       backoff: options.retryBackoffMs ?? DEFAULTS.retryBackoffMs,
       eventTypes: options.eventTypes ? new Set(options.eventTypes) : undefined,

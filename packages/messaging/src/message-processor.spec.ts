@@ -85,12 +85,13 @@ describe('MessageProcessor', () => {
 
   function processor(
     handler: EventHandler,
-    overrides: { maxAttempts?: number; eventTypes?: string[] } = {},
+    overrides: { maxAttempts?: number; eventTypes?: string[]; inboxPrecheck?: boolean } = {},
   ) {
     return new MessageProcessor({
       groupId: GROUP,
       db,
       handler,
+      inboxPrecheck: overrides.inboxPrecheck ?? true,
       maxAttempts: overrides.maxAttempts ?? 3,
       backoff: { initial: 1, max: 4 },
       infrastructureBackoff: { initial: 1, max: 4 },
@@ -204,6 +205,39 @@ describe('MessageProcessor', () => {
       },
     ]);
     expect(await inbox()).toHaveLength(1);
+  });
+
+  describe('with the inbox pre-check off', () => {
+    it('lets a redelivery reach the handler, whose transaction finds the event recorded and rolls back', async () => {
+      const event = orderCancelled();
+      let calls = 0;
+      const handler: EventHandler = async (context) => {
+        calls += 1;
+        await recordEffect(context);
+      };
+      const subject = processor(handler, { inboxPrecheck: false });
+
+      const first = await subject.process(messageOf(serializeEvent(event), '7'), control);
+      const second = await subject.process(messageOf(serializeEvent(event), '8'), control);
+
+      expect([first, second]).toEqual(['processed', 'duplicate']);
+      expect(calls).toBe(2);
+      expect(await effects()).toBe(1);
+      expect(await inbox()).toHaveLength(1);
+    });
+
+    it('runs a handler outside any transaction again on a redelivery, and records nothing for it', async () => {
+      const event = orderCancelled();
+      let calls = 0;
+      const subject = processor(async () => void (calls += 1), { inboxPrecheck: false });
+
+      await subject.process(messageOf(serializeEvent(event), '7'), control);
+      const second = await subject.process(messageOf(serializeEvent(event), '8'), control);
+
+      expect(second).toBe('processed');
+      expect(calls).toBe(2);
+      expect(await inbox()).toEqual([]);
+    });
   });
 
   it('runs the handler in a log context carrying the trace, the event and the order', async () => {

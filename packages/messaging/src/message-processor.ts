@@ -61,6 +61,8 @@ export interface MessageProcessorOptions {
   groupId: string;
   db: Database;
   handler: EventHandler;
+  /** Look the event up before the handler runs (see `ConsumerOptions.inboxPrecheck`). */
+  inboxPrecheck: boolean;
   maxAttempts: number;
   backoff: Backoff;
   eventTypes: ReadonlySet<string> | undefined;
@@ -171,9 +173,9 @@ export class MessageProcessor {
     const finish = (outcome: KafkaProcessingOutcome) =>
       metrics.processingSeconds.observe({ topic, outcome }, (performance.now() - startedAt) / 1000);
 
-    const seen = await this.#infrastructure('check the inbox', control, () =>
-      this.#isRecorded(event.id),
-    );
+    const seen =
+      this.#options.inboxPrecheck &&
+      (await this.#infrastructure('check the inbox', control, () => this.#isRecorded(event.id)));
     if (seen) {
       finish('duplicate');
       logger.debug('Event already processed by this consumer group; skipping the redelivery');
@@ -266,7 +268,7 @@ export class MessageProcessor {
       if (error instanceof DuplicateEventError) return 'duplicate';
       throw error;
     }
-    if (!recorded) {
+    if (!recorded && this.#options.inboxPrecheck) {
       // The handler changed nothing in this database (or did so on its own); record the event
       // so a redelivery is recognised. Failing here retries the handler: at-least-once.
       await db.query(

@@ -70,7 +70,10 @@ export class ConsumerRegistry {
    * starts with the application and stops before the database closes.
    */
   register(
-    options: Pick<ConsumerOptions, 'groupId' | 'topics' | 'eventTypes' | 'handler'>,
+    options: Pick<
+      ConsumerOptions,
+      'groupId' | 'topics' | 'eventTypes' | 'handler' | 'inboxPrecheck'
+    >,
   ): EventConsumer {
     const consumer = this.messaging.createConsumer({
       ...options,

@@ -162,8 +162,9 @@ export interface RedriveOutcome {
 
 /**
  * Publishes each letter again to its original topic, same key and value, with the re-drive count
- * raised; letters past `maxRedrives` are refused. The consumers' inbox (processed_events) makes a
- * re-drive of something already handled a no-op, so re-driving is always safe to repeat.
+ * raised; letters past `maxRedrives` are refused. The consumers' idempotency (the inbox,
+ * processed_events, and handlers that check the state they change) makes a re-drive of something
+ * already handled a no-op, so re-driving is always safe to repeat.
  */
 export async function redrive(
   kafka: Kafka,

@@ -16,6 +16,10 @@ export class PaymentEventsConsumer implements OnModuleInit {
       groupId: CONSUMER_GROUPS.order,
       topics: [TOPICS.payments],
       eventTypes: ['payment.succeeded.v1', 'payment.failed.v1', 'payment.refunded.v1'],
+      // Idempotent on its own: each state change is made in context.transaction() (a duplicate
+      // rolls back), and the refund of a payment that reached a cancelled order is refused or
+      // returned as done by the payment service the second time. So no inbox look-up first.
+      inboxPrecheck: false,
       handler: async (context) => {
         const { event } = context;
         switch (event.type) {

@@ -26,6 +26,8 @@ export class OrderEventsConsumer implements OnModuleInit {
       groupId: CONSUMER_GROUPS.product,
       topics: [TOPICS.orders],
       eventTypes: ['order.paid.v1', 'order.cancelled.v1', 'order.refunded.v1'],
+      // Idempotent by the reservation's state (see above): no inbox look-up first.
+      inboxPrecheck: false,
       handler: async ({ event }) => {
         switch (event.type) {
           case 'order.paid.v1':
