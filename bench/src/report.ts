@@ -137,8 +137,7 @@ export function renderMarkdown(report: BenchReport): string {
     .map(([id, values]) => `${id} ${values.map(integer).join(', ')}`)
     .join('; ');
   const lines = [
-    `# Mercato benchmark, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
-      (report.mode === 'quick' ? ' (--quick)' : ''),
+    partTitle('benchmark', report),
     '',
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ` +
       `${machine.os}, Node.js ${machine.node}` +
@@ -222,8 +221,7 @@ export function renderMarkdown(report: BenchReport): string {
 /** A `--checkout-only` report as markdown: the machine, issue 13's acceptance, then the parts. */
 export function renderCheckoutMarkdown(report: CheckoutReport): string {
   const lines = [
-    `# Mercato checkout benchmark, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
-      (report.mode === 'quick' ? ' (--quick)' : ''),
+    partTitle('checkout benchmark', report),
     '',
     `${machineLine(report)}.`,
     ...checkoutAcceptance(report),
@@ -451,11 +449,18 @@ export function tracingSection(tracing: TracingResult, settings: ThroughputSetti
   ];
 }
 
+/** The title line of a report: what it measured, when, and whether it was quick. */
+function partTitle(what: string, report: Pick<TracingReport, 'startedAt' | 'mode'>): string {
+  return (
+    `# Mercato ${what}, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
+    (report.mode === 'quick' ? ' (--quick)' : '')
+  );
+}
+
 /** A `--statements-only` report as markdown: part (m). */
 export function renderStatementsMarkdown(report: StatementsReport): string {
   const lines = [
-    `# Mercato prepared statements benchmark, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
-      (report.mode === 'quick' ? ' (--quick)' : ''),
+    partTitle('prepared statements benchmark', report),
     '',
     `${machineLine(report)}.`,
     '',
@@ -467,8 +472,7 @@ export function renderStatementsMarkdown(report: StatementsReport): string {
 /** A `--tracing-only` report as markdown: part (k). */
 export function renderTracingMarkdown(report: TracingReport): string {
   const lines = [
-    `# Mercato tracing benchmark, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
-      (report.mode === 'quick' ? ' (--quick)' : ''),
+    partTitle('tracing benchmark', report),
     '',
     `${machineLine(report)}. The product service reads ` +
       (report.database === 'postgres' ? 'a PostgreSQL server.' : 'embedded PGlite.'),
@@ -506,8 +510,7 @@ export function renderStartMemoryMarkdown(report: StartMemoryReport): string {
       : '—';
   };
   const lines = [
-    `# Mercato pnpm start memory, ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
-      (report.mode === 'quick' ? ' (--quick)' : ''),
+    partTitle('pnpm start memory', report),
     '',
     `${machineLine(report)}.`,
     '',
