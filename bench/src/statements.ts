@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProductServiceClient } from '@mercato/contracts/product';
 import { createClient } from '@mercato/grpc';
+import { LatencyRecorder, percentile } from '@mercato/loadgen';
 import { freePort } from '@mercato/service-kit';
 import { productServiceEnv } from './benchmarks.js';
 import { startService, type BenchProcess } from './processes.js';
@@ -89,11 +90,9 @@ function backendsOf(database: string): number[] {
   return pids;
 }
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
+/** The nearest-rank median, as every other figure of the bench is an exact percentile. */
+const median = (values: readonly number[]): number =>
+  percentile(Float64Array.from(values).sort(), 50);
 
 interface Variant {
   id: StatementVariantId;
@@ -105,14 +104,14 @@ interface Variant {
 
 /** One caller, one call at a time, for `seconds`: the median latency. */
 async function sequentialP50(variant: Variant, seconds: number): Promise<number> {
-  const latencies: number[] = [];
+  const latencies = new LatencyRecorder();
   const until = performance.now() + seconds * 1000;
   while (performance.now() < until) {
     const sentAt = performance.now();
     await variant.client.getProduct({ id: variant.productId });
-    latencies.push(performance.now() - sentAt);
+    latencies.record(performance.now() - sentAt);
   }
-  return median(latencies);
+  return latencies.stats()!.p50;
 }
 
 /**
@@ -173,20 +172,22 @@ export async function measureStatements(context: StatementsContext): Promise<Sta
         addresses: [`127.0.0.1:${ports.grpc}`],
         defaultDeadlineMs: 10_000,
       });
-      variants.push({
+      const variant: Variant = {
         id,
         service,
         database: new URL(url).pathname.slice(1),
         client,
         productId: '',
-      });
+      };
+      // Listed before the look-up below, so that `finally` stops the service if it fails.
+      variants.push(variant);
       const page = await client.listProducts({
         pageSize: 1,
         pageToken: '',
         category: '',
         query: '',
       });
-      variants.at(-1)!.productId = page.products[0]!.id;
+      variant.productId = page.products[0]!.id;
     }
     for (const variant of variants) await turn(variant, context.callers, context.warmupSeconds);
     const runs: Record<StatementVariantId, StatementsRun[]> = { prepared: [], unnamed: [] };

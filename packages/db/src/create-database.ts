@@ -1,4 +1,4 @@
-import { createPostgresDatabase } from './postgres.js';
+import { DEFAULT_PREPARED_STATEMENTS, createPostgresDatabase } from './postgres.js';
 import { type Database, type DatabaseOptions } from './types.js';
 
 /**
@@ -15,7 +15,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       {
         kind: db.kind,
         server: describeServer(options.url),
-        preparedStatements: options.preparedStatements ?? true,
+        preparedStatements: options.preparedStatements ?? DEFAULT_PREPARED_STATEMENTS,
       },
       'Using PostgreSQL',
     );

@@ -42,6 +42,9 @@ interface ExtendedQueryConfig extends pg.QueryConfig {
 // memory with statements. A PgBouncer in front must be ≥ 1.21 with `max_prepared_statements` set.
 const MAX_NAMED_STATEMENTS = 500;
 
+/** `DatabaseOptions.preparedStatements` when it is not given. */
+export const DEFAULT_PREPARED_STATEMENTS = true;
+
 /** Names query texts as prepared statements, up to a limit; later texts stay unnamed. */
 export class StatementNames {
   readonly #names = new Map<string, string>();
@@ -96,23 +99,23 @@ async function runQuery<Row extends object>(
   params: readonly unknown[] = [],
 ): Promise<QueryResult<Row>> {
   // Always the extended protocol, as PGlite's query() uses: one statement per call on both backends.
-  const config: ExtendedQueryConfig = {
-    text: sql,
-    values: [...params],
-    queryMode: 'extended',
-    name: mode.prepared ? statementNames.of(sql) : undefined,
-  };
-  try {
+  const run = async (): Promise<QueryResult<Row>> => {
+    const config: ExtendedQueryConfig = {
+      text: sql,
+      values: [...params],
+      queryMode: 'extended',
+      name: mode.prepared ? statementNames.of(sql) : undefined,
+    };
     const result = await tracedQuery(sql, () => target.query(config));
     return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+  };
+  try {
+    return await run();
   } catch (error) {
     if (!isStalePlan(error)) throw error;
     statementNames.forget();
     if (mode.inTransaction) throw error;
-    const result = await tracedQuery(sql, () =>
-      target.query({ ...config, name: statementNames.of(sql) }),
-    );
-    return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    return run();
   }
 }
 
@@ -163,7 +166,10 @@ class PostgresDatabase implements Database {
 
   constructor(url: string, options: DatabaseOptions) {
     this.#logger = options.logger;
-    this.#direct = { inTransaction: false, prepared: options.preparedStatements ?? true };
+    this.#direct = {
+      inTransaction: false,
+      prepared: options.preparedStatements ?? DEFAULT_PREPARED_STATEMENTS,
+    };
     this.#clientConfig = {
       connectionString: url,
       connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
