@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Registry } from 'prom-client';
-import { histogramDelta, histogramQuantile, readHistogram } from './exposition.js';
-import { histogram } from './instruments.js';
+import { histogramDelta, histogramQuantile, readHistogram, readSample } from './exposition.js';
+import { counter, histogram } from './instruments.js';
 
 describe('readHistogram', () => {
   it('adds up the matching series of a histogram that prom-client wrote', async () => {
@@ -34,6 +34,26 @@ describe('readHistogram', () => {
     expect(readHistogram(text, 'stage_seconds').count).toBe(3);
     expect(readHistogram(text, 'stage').count).toBe(0);
     expect(readHistogram(text, 'missing_seconds')).toEqual({ count: 0, sum: 0, buckets: [] });
+  });
+});
+
+describe('readSample', () => {
+  it('adds up the series of a counter that include the asked labels, whatever the others', async () => {
+    const registry = new Registry();
+    registry.setDefaultLabels({ service: 'order-service' });
+    const moves = counter(registry, 'moves_total', 'Moves.', ['to', 'cause']);
+    moves.inc({ to: 'REFUNDED', cause: 'customer_cancelled' }, 2);
+    moves.inc({ to: 'REFUNDED', cause: 'refunded' });
+    moves.inc({ to: 'PAID', cause: 'payment_succeeded' }, 5);
+    const text = await registry.metrics();
+
+    expect(readSample(text, 'moves_total', { to: 'REFUNDED', cause: 'customer_cancelled' })).toBe(
+      2,
+    );
+    expect(readSample(text, 'moves_total', { to: 'REFUNDED' })).toBe(3);
+    expect(readSample(text, 'moves_total')).toBe(8);
+    expect(readSample(text, 'moves_total', { to: 'CANCELLED' })).toBe(0);
+    expect(readSample(text, 'moves')).toBe(0);
   });
 });
 

@@ -43,6 +43,28 @@ export function readHistogram(
   return reading;
 }
 
+/**
+ * Reads counter or gauge `name` from Prometheus' text format: the sum of its series whose labels
+ * include every one of `labels` (other labels, such as the default ones, may vary). Zero when no
+ * series matches.
+ */
+export function readSample(
+  exposition: string,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): number {
+  let total = 0;
+  for (const line of exposition.split('\n')) {
+    const sample = SAMPLE.exec(line);
+    if (!sample || sample[1] !== name) continue;
+    const found: Record<string, string> = {};
+    for (const [, label, value] of (sample[2] ?? '').matchAll(LABEL)) found[label!] = value!;
+    if (Object.entries(labels).every(([label, wanted]) => found[label] === wanted))
+      total += Number(sample[3]);
+  }
+  return total;
+}
+
 /** `later` minus `earlier`: the observations made between two readings of one histogram. */
 export function histogramDelta(
   later: HistogramReading,

@@ -34,5 +34,6 @@ export {
   histogramDelta,
   histogramQuantile,
   readHistogram,
+  readSample,
   type HistogramReading,
 } from './exposition.js';

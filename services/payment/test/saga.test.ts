@@ -6,7 +6,7 @@ import {
   isSeriesOfStage,
   TOPICS,
 } from '@mercato/contracts';
-import { histogramDelta, readHistogram } from '@mercato/metrics';
+import { histogramDelta, readHistogram, readSample } from '@mercato/metrics';
 import { OrderServiceClient, OrderStatus, type Order } from '@mercato/contracts/order';
 import { createClient, fieldViolationsOf } from '@mercato/grpc';
 import { status, type ServiceError } from '@grpc/grpc-js';
@@ -169,7 +169,10 @@ describe('checkout saga with a real broker', () => {
       customerId: 'cus_saga',
       reason: 'changed_mind',
     });
-    expect(refunded?.status).toBe(OrderStatus.ORDER_STATUS_REFUNDED);
+    expect(refunded).toMatchObject({
+      status: OrderStatus.ORDER_STATUS_REFUNDED,
+      statusReason: 'changed_mind',
+    });
     const { order: again } = await shop.orders.cancelOrder({
       orderId: order.id,
       customerId: 'cus_saga',
@@ -213,17 +216,8 @@ describe('checkout saga with a real broker', () => {
   it('counts orders created, their outcomes and the checkout time on the order service /metrics', async () => {
     const scrape = async () => {
       const text = await (await fetch(`${shop.order.httpAddress}/metrics`)).text();
-      // The sum over every series of `name` whose labels include `labels` (default labels vary).
       const value = (name: string, labels: Record<string, string> = {}) =>
-        text
-          .split('\n')
-          .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-          .filter((line) =>
-            Object.entries(labels).every(([label, wanted]) =>
-              line.includes(`${label}="${wanted}"`),
-            ),
-          )
-          .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+        readSample(text, name, labels);
       return {
         created: value('mercato_orders_created_total'),
         paid: value('mercato_order_transitions_total', { to: 'PAID', cause: 'payment_succeeded' }),

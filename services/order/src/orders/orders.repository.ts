@@ -18,6 +18,11 @@ export interface OrderRecord {
   customerId: string;
   status: OrderState;
   statusReason: string;
+  /**
+   * The reason of a customer's cancellation of this order once paid, stored before the refund is
+   * asked for; '' when none was asked for. The REFUNDED move, whoever makes it, records it.
+   */
+  refundRequestedReason: string;
   totalMinor: number;
   currency: string;
   paymentToken: string;
@@ -35,6 +40,7 @@ interface OrderRow {
   customer_id: string;
   status: OrderState;
   status_reason: string;
+  refund_requested_reason: string;
   total_minor: string | number;
   currency: string;
   payment_token: string;
@@ -129,6 +135,18 @@ export class OrdersRepository {
     return updated.rowCount === 1;
   }
 
+  /**
+   * Stores a customer's reason for cancelling a paid order before its refund is asked for; false
+   * when the order is not PAID any more.
+   */
+  async recordRefundRequest(id: string, reason: string): Promise<boolean> {
+    const updated = await this.db.query(
+      `UPDATE orders SET refund_requested_reason = $2 WHERE id = $1 AND status = 'PAID'`,
+      [id, reason],
+    );
+    return updated.rowCount === 1;
+  }
+
   /** One order with its lines. */
   async findById(id: string, db: Queryable = this.db): Promise<OrderRecord | undefined> {
     const { rows } = await db.query<OrderWithLinesRow>(`${SELECT_ORDER} WHERE o.id = $1`, [id]);
@@ -160,6 +178,7 @@ function toRecord(row: OrderWithLinesRow): OrderRecord {
     customerId: row.customer_id,
     status: row.status,
     statusReason: row.status_reason,
+    refundRequestedReason: row.refund_requested_reason,
     totalMinor: Number(row.total_minor),
     currency: row.currency,
     paymentToken: row.payment_token,

@@ -84,6 +84,7 @@ export class OrdersService {
       customerId: command.customerId,
       status: OrderState.PENDING_PAYMENT,
       statusReason: '',
+      refundRequestedReason: '',
       totalMinor: priced.lines.reduce((sum, line) => sum + line.unitPriceMinor * line.quantity, 0),
       currency: priced.currency,
       paymentToken: command.paymentToken,
@@ -142,8 +143,9 @@ export class OrdersService {
   /**
    * Cancels an order. Awaiting payment: CANCELLED and `order.cancelled.v1` in one transaction, then
    * the reservation is released at once (the product service also releases on the event, so a
-   * failed call only delays it). Paid: refunded through the payment service, then REFUNDED and
-   * `order.refunded.v1`. Cancelling again returns the order unchanged.
+   * failed call only delays it). Paid: the reason is stored, the payment service refunds, then
+   * REFUNDED and `order.refunded.v1` — made here or by the refund's event, whichever comes first,
+   * with the customer's reason either way. Cancelling again returns the order unchanged.
    */
   async cancel(
     orderId: string,
@@ -156,6 +158,10 @@ export class OrdersService {
       case OrderState.REFUNDED:
         return order;
       case OrderState.PAID: {
+        // The refund's event can overtake the payment service's answer; stored first, the reason
+        // is there for onPaymentRefunded to record if it moves the order before this call does.
+        if (!(await this.orders.recordRefundRequest(order.id, reason)))
+          return this.cancel(orderId, customerId, reason);
         const { payment } = await this.payments
           .refundPayment({ orderId: order.id, reason })
           .catch((error: unknown) => {
@@ -244,23 +250,38 @@ export class OrdersService {
     if (cancelled) this.metrics.moved(OrderState.CANCELLED, 'payment_failed', order.createdAt);
   }
 
-  /** Saga step: a refund happened (also for refunds the order service did not ask for) — REFUNDED. */
+  /**
+   * Saga step: a refund happened — REFUNDED. A customer's cancellation (its reason stored before the
+   * refund was asked for) counts as `customer_cancelled` with that reason, whether this event or
+   * the cancel call moves the order; a refund made at the payment service directly as `refunded`.
+   */
   async onPaymentRefunded(
     context: EventContext,
     data: EventData<'payment.refunded.v1'>,
   ): Promise<void> {
     const order = await this.orders.findById(data.orderId);
     if (!order) throw new PermanentEventError(`refund for unknown order ${data.orderId}`);
+    const requested = order.refundRequestedReason !== '';
     const refunded = await context.transaction((tx) =>
-      this.move(tx, order, OrderState.REFUNDED, order.statusReason || 'refunded', () =>
-        createEvent('order.refunded.v1', SERVICE_NAME, {
-          orderId: order.id,
-          paymentId: data.paymentId,
-          amount: data.amount,
-        }),
+      this.move(
+        tx,
+        order,
+        OrderState.REFUNDED,
+        requested ? order.refundRequestedReason : 'refunded',
+        () =>
+          createEvent('order.refunded.v1', SERVICE_NAME, {
+            orderId: order.id,
+            paymentId: data.paymentId,
+            amount: data.amount,
+          }),
       ),
     );
-    if (refunded) this.metrics.moved(OrderState.REFUNDED, 'refunded', order.createdAt);
+    if (refunded)
+      this.metrics.moved(
+        OrderState.REFUNDED,
+        requested ? 'customer_cancelled' : 'refunded',
+        order.createdAt,
+      );
   }
 
   /**

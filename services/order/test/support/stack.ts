@@ -30,6 +30,8 @@ export interface OrderStack {
   orderDb: Database;
   orders: PromiseClient<OrderServiceClient>;
   products: PromiseClient<ProductServiceClient>;
+  /** The brokers and the topic prefix of this stack's own topics and consumer groups. */
+  kafka: { brokers: string[]; namespace: string };
   stop(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function startOrderStack(
     orderDb: order.app.get<Database>(DATABASE),
     orders,
     products,
+    kafka: { brokers: kafka.KAFKA_BROKERS.split(','), namespace: kafka.KAFKA_NAMESPACE },
     async stop() {
       orders.close();
       products.close();
