@@ -45,3 +45,9 @@ export {
 export { eventually, type EventuallyOptions } from './eventually.js';
 export { findRedisServer, startRedisServer, type RedisServer } from './redis/redis-server.js';
 export { withLock, type LockOptions } from './lock.js';
+export {
+  PORT_RESERVATIONS_DIR,
+  releasePort,
+  reservePort,
+  type ReservePortOptions,
+} from './ports.js';

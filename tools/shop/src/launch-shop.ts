@@ -12,10 +12,11 @@ import {
   type PostgresLease,
   findRedisServer,
   type RedisServer,
+  releasePort,
+  reservePort,
   startLocalPostgres,
   startRedisServer,
 } from '@mercato/harness';
-import { freePort } from '@mercato/service-kit';
 import { findJaeger, JAEGER_PORTS, startJaeger, type TraceBackend } from './jaeger.js';
 import { describeExit, type ProcessExit, ServiceProcess } from './service-process.js';
 import {
@@ -248,11 +249,13 @@ export async function launchShop(options: LaunchOptions = {}): Promise<RunningSh
         usedPorts.add(wellKnown);
         return wellKnown;
       }
-      // Ports handed out earlier in this launch are not bound yet, so the OS may offer them again.
-      let port: number;
-      do port = await freePort();
-      while (usedPorts.has(port));
+      // Reserved, not merely free now: an instance binds its ports seconds later, and again after
+      // every restart, and a port the OS handed out meanwhile to another process (a listen(0) of
+      // a suite running alongside, an outgoing connection) would fail it with EADDRINUSE — or
+      // answer its readiness probe in its place.
+      const port = await reservePort();
       usedPorts.add(port);
+      releases.push(() => releasePort(port));
       return port;
     };
     const plan = new Map<ShopService, Array<{ http: number; grpc?: number }>>();

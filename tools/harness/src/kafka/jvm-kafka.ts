@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, isErrorCode } from '../errors.js';
 import { tailFile } from '../files.js';
-import { findFreePort, runCommand, terminateProcess } from '../processes.js';
+import { reservePort } from '../ports.js';
+import { runCommand, terminateProcess } from '../processes.js';
 import { type ServiceDriver, type ServiceInstance, type SpawnRecorder } from '../shared-service.js';
 import { ensureKafkaLibraries, KAFKA_VERSION } from './kafka-distribution.js';
 import { isKafkaReachable } from './kafka-probe.js';
@@ -90,9 +91,9 @@ async function startBroker(
 ): Promise<ServiceInstance<KafkaEndpoint>> {
   const java = options.javaHome ? join(options.javaHome, 'bin', 'java') : 'java';
   const classpath = join(libsDir, '*');
-  const brokerPort = await findFreePort();
-  let controllerPort = await findFreePort();
-  while (controllerPort === brokerPort) controllerPort = await findFreePort();
+  const brokerPort = await reservePort();
+  // Reserved ports are never handed out twice while this process lives.
+  const controllerPort = await reservePort();
 
   const dataDir = join(workDir, 'data');
   const serverProperties = join(workDir, 'server.properties');

@@ -4,7 +4,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileExists, tailFile } from '../files.js';
-import { findFreePort, isOwnProcess, terminateProcess } from '../processes.js';
+import { reservePort } from '../ports.js';
+import { isOwnProcess, terminateProcess } from '../processes.js';
 import { postgresServerAccount } from './postgres-account.js';
 import { withClient } from './databases.js';
 import { findPostgresBinDir } from './postgres-binaries.js';
@@ -70,7 +71,7 @@ export async function startLocalPostgres(
   const created = !(await fileExists(join(dataDir, 'PG_VERSION')));
   if (created) await initDataDir(binDir, dataDir, { ...asAccount, cwd: directory }, true);
 
-  const port = await findFreePort();
+  const port = await reservePort();
   const logFd = openSync(logFile, 'a');
   const server = spawn(
     join(binDir, 'postgres'),

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { tailFile } from '../files.js';
-import { findFreePort, runCommand, terminateProcess } from '../processes.js';
+import { reservePort } from '../ports.js';
+import { runCommand, terminateProcess } from '../processes.js';
 import { type ServiceDriver, type ServiceInstance, type SpawnRecorder } from '../shared-service.js';
 import { type PostgresAccount, postgresServerAccount } from './postgres-account.js';
 import { findPostgresBinDir } from './postgres-binaries.js';
@@ -127,7 +128,7 @@ async function startServer(
   const initMs = Date.now() - initBegan;
 
   const startBegan = Date.now();
-  const port = await findFreePort();
+  const port = await reservePort();
   const settings = TEST_SERVER_SETTINGS.flatMap((setting) => ['-c', setting]);
   const logFd = openSync(logFile, 'w');
   const server = spawn(

@@ -4,7 +4,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findFreePort, runCommand } from '../processes.js';
+import { reservePort } from '../ports.js';
+import { runCommand } from '../processes.js';
 
 /** A throw-away `redis-server` on loopback: no persistence, in a temporary directory. */
 export interface RedisServer {
@@ -60,7 +61,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     throw new Error(
       'redis-server is not installed (Debian: apt-get install redis-server; .ci/run installs it), or set REDIS_SERVER',
     );
-  const port = await findFreePort();
+  const port = await reservePort();
   const directory = await mkdtemp(join(tmpdir(), 'mercato-redis-'));
   let child: ChildProcess | undefined;
 
