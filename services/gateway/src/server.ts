@@ -11,6 +11,7 @@ import {
   type Health,
   type ShutdownCoordinator,
 } from '@mercato/health';
+import { TOPICS } from '@mercato/contracts';
 import { createLogger, type Logger } from '@mercato/logger';
 import {
   counter,
@@ -31,6 +32,8 @@ import { createBackends, type Backends } from './backends/backends.js';
 import { CatalogCache } from './catalog/catalog-cache.js';
 import { createCatalogFeed, type CatalogFeed } from './catalog/catalog-feed.js';
 import { docsRouter } from './docs-ui.js';
+import { createEventFeed, type EventFeed } from './feeds/event-feed.js';
+import { OrderWaits } from './orders/order-waits.js';
 import { accessLog, accessLogWriter } from './edge/access-log.js';
 import { catalogFastLane } from './edge/catalog-fast-lane.js';
 import { correlationMiddleware } from './edge/correlation.js';
@@ -84,9 +87,13 @@ export interface Gateway {
   openApiDocument: Record<string, unknown>;
   /** The catalog cache, when enabled (CATALOG_CACHE and KAFKA_BROKERS). */
   catalogCache: CatalogCache | undefined;
-  /** Starts what runs in the background: the catalog change feed. */
+  /** The order reads waiting for a payment outcome (`Prefer: wait`), when KAFKA_BROKERS is set. */
+  orderWaits: OrderWaits | undefined;
+  /** Starts what runs in the background: the catalog and orders change feeds. */
   start(): void;
-  /** Stops the catalog change feed and closes the backend channels. */
+  /** Answers every request waiting for an order (`Prefer: wait`) now, and lets none wait again. */
+  endWaits(): void;
+  /** Stops the change feeds and closes the backend channels. */
   close(): Promise<void>;
 }
 
@@ -105,7 +112,11 @@ export function createServer(deps: GatewayDependencies): Gateway {
   const backends = deps.backends ?? createBackends(config, metrics, logger);
   const tokens = new TokenService(config);
   const { cache: catalogCache, feed: catalogFeed } = catalogCaching(config, logger, metrics);
-  const routes = apiRoutes(backends, tokens, catalogCache, { traceUiUrl: config.TRACE_UI_URL });
+  const { waits: orderWaits, feed: ordersFeed } = orderWaiting(config, logger, metrics);
+  const routes = apiRoutes(backends, tokens, catalogCache, {
+    traceUiUrl: config.TRACE_UI_URL,
+    orderWaits,
+  });
   const openApiDocument = buildOpenApiDocument(routes, { version: API_VERSION });
 
   // Reported in /health/ready but not critical: a gateway taken out of rotation because one backend
@@ -233,9 +244,15 @@ export function createServer(deps: GatewayDependencies): Gateway {
     routes,
     openApiDocument,
     catalogCache,
-    start: () => catalogFeed?.start(),
+    orderWaits,
+    start: () => {
+      catalogFeed?.start();
+      ordersFeed?.start();
+    },
+    endWaits: () => orderWaits?.close(),
     async close() {
-      await catalogFeed?.stop();
+      orderWaits?.close();
+      await Promise.all([catalogFeed?.stop(), ordersFeed?.stop()]);
       await limiter.close();
       backends.close();
     },
@@ -265,6 +282,56 @@ function rateLimiter(config: GatewayConfig, logger: Logger, metrics: Registry): 
 }
 
 /** The catalog cache and the feed that keeps it fresh, when configured; else neither. */
+/** Requests that may wait for an order's payment outcome at once (each holds a socket). */
+const MAX_ORDER_WAITS = 10_000;
+
+/** The order waits of `Prefer: wait` and the orders feed that wakes them; none without Kafka. */
+function orderWaiting(
+  config: GatewayConfig,
+  logger: Logger,
+  metrics: Registry,
+): { waits?: OrderWaits; feed?: EventFeed } {
+  if (!config.KAFKA_BROKERS?.length) return {};
+  const ended = counter(
+    metrics,
+    'gateway_order_waits_total',
+    'Order reads that waited (Prefer: wait), by how the wait ended: changed, timeout, not-live (the orders feed went away) or cancelled (the client left).',
+    ['outcome'],
+  );
+  const waits = new OrderWaits({
+    maxWaiting: MAX_ORDER_WAITS,
+    onEnd: (outcome) => ended.inc({ outcome }),
+  });
+  new Gauge({
+    name: 'gateway_order_waits',
+    help: 'Order reads waiting now for a payment outcome (Prefer: wait).',
+    registers: [metrics],
+    collect() {
+      this.set(waits.waiting);
+    },
+  });
+  const feed = createEventFeed({
+    brokers: config.KAFKA_BROKERS,
+    namespace: config.KAFKA_NAMESPACE,
+    name: 'orders',
+    topic: TOPICS.orders,
+    logger,
+    onEvent: (event) => {
+      // The payment outcome of an order awaiting it; order.created and refunds leave it pending or
+      // concern paid orders.
+      if (event.type === 'order.paid.v1' || event.type === 'order.cancelled.v1')
+        waits.notify(event.subject);
+    },
+    onInvalid: (error) => {
+      logger.warn({ err: error }, 'unreadable record on the orders topic; order waits ended');
+      waits.setLive(false);
+      waits.setLive(feed.live);
+    },
+    onLiveChange: (live) => waits.setLive(live),
+  });
+  return { waits, feed };
+}
+
 function catalogCaching(
   config: GatewayConfig,
   logger: Logger,
@@ -381,6 +448,8 @@ export async function startGateway(
   shutdown.register('http server', () =>
     closeHttpServer(server, { forceAfterMs: config.SHUTDOWN_TIMEOUT / 2 }),
   );
+  // Runs first: requests waiting for an order answer now, so the server can close without them.
+  shutdown.register('order waits', () => gateway.endWaits());
   if (options.handleSignals) shutdown.installSignalHandlers();
   gateway.start();
   const { port } = server.address() as AddressInfo;

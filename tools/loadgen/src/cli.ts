@@ -35,7 +35,10 @@ prints a summary. Ctrl-C stops the run and prints the summary of what ran.
   --concurrency N        journeys in flight at most; more are dropped and counted (default 256)
   --shoppers N           guest sessions to spread journeys over (default 32)
   --poll-interval TIME   first wait before polling an order (default 100ms), then 1.5× longer
-                         each time up to --max-poll-interval (default 1s)
+                         each time up to --max-poll-interval (default 1s), when the gateway
+                         does not wait
+  --order-wait N         seconds each read of a pending order asks the gateway to wait for the
+                         payment outcome (Prefer: wait=N; default 5, 0: poll only)
   --settle-timeout TIME  how long an order may take to be paid or cancelled (default 30s)
   --request-timeout TIME deadline of each request (default 10s)
   --json FILE            also write the summary as JSON to FILE
@@ -71,6 +74,7 @@ export function parseCliArguments(
       shoppers: { type: 'string' },
       'poll-interval': { type: 'string' },
       'max-poll-interval': { type: 'string' },
+      'order-wait': { type: 'string' },
       'settle-timeout': { type: 'string' },
       'request-timeout': { type: 'string' },
       json: { type: 'string' },
@@ -97,6 +101,7 @@ export function parseCliArguments(
     shoppers: optional(values.shoppers, (text) => number(text, 'shoppers')),
     pollIntervalMs: optional(values['poll-interval'], parseDuration),
     maxPollIntervalMs: optional(values['max-poll-interval'], parseDuration),
+    orderWaitSeconds: optional(values['order-wait'], (text) => number(text, 'order-wait')),
     orderSettleTimeoutMs: optional(values['settle-timeout'], parseDuration),
     requestTimeoutMs: optional(values['request-timeout'], parseDuration),
   };

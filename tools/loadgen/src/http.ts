@@ -8,11 +8,20 @@ export type Operation =
   | 'getProduct'
   | 'createOrder'
   | 'getOrder'
+  /** `getOrder` with `Prefer: wait`: its latency includes the wait for the payment outcome. */
+  | 'awaitOrder'
   | 'listOrders';
 
 /** How one call ended: a response (any status), or no response at all. */
 export type CallResult<T> =
-  | { kind: 'response'; status: number; ok: boolean; body: T | undefined }
+  | {
+      kind: 'response';
+      status: number;
+      ok: boolean;
+      body: T | undefined;
+      /** The gateway's `Preference-Applied` header, when it sent one. */
+      preferenceApplied?: string;
+    }
   | { kind: 'timeout' | 'network-error' | 'aborted'; message: string };
 
 /** What a call sends besides its method and path. */
@@ -65,6 +74,9 @@ export class ApiClient {
         status: response.status,
         ok: response.ok,
         body: response.ok ? parseJson<T>(text) : undefined,
+        ...(response.headers.has('preference-applied')
+          ? { preferenceApplied: response.headers.get('preference-applied')! }
+          : {}),
       };
     } catch (error) {
       if (this.stopSignal.aborted) {

@@ -99,6 +99,11 @@ export interface JourneyContext {
   pickPaymentToken: () => string;
   pollIntervalMs: number;
   maxPollIntervalMs: number;
+  /**
+   * Seconds each read of a pending order asks the gateway to wait for its payment outcome
+   * (`Prefer: wait`); 0 polls without asking. A gateway that does not wait is polled as before.
+   */
+  orderWaitSeconds: number;
   orderSettleTimeoutMs: number;
   signal: AbortSignal;
   onOrderSettled?: ((order: SettledOrder) => void) | undefined;
@@ -253,24 +258,32 @@ const JOURNEYS: Record<JourneyKind, (steps: Steps) => Promise<Failure | undefine
     let lastProblem = '';
     let pollIntervalMs = steps.context.pollIntervalMs;
     const deadline = startedAt + steps.context.orderSettleTimeoutMs;
+    // Asked until the gateway answers without Preference-Applied (it cannot wait): then polled.
+    let waiting = steps.context.orderWaitSeconds > 0;
     try {
       while (!SETTLED.has(status)) {
-        if (performance.now() >= deadline) {
+        const left = deadline - performance.now();
+        if (left <= 0) {
           return new Failure(
             `checkout: not settled within ${steps.context.orderSettleTimeoutMs / 1000} s${lastProblem}`,
           );
         }
-        await sleep(pollIntervalMs, undefined, { signal }).catch(() => undefined);
-        // Backing off as browsers do: fixed fast polling of slow orders would multiply the load
-        // exactly when the shop is overloaded.
-        pollIntervalMs = Math.min(pollIntervalMs * 1.5, steps.context.maxPollIntervalMs);
+        const wait = Math.min(steps.context.orderWaitSeconds, Math.ceil(left / 1000));
+        if (!waiting) {
+          await sleep(pollIntervalMs, undefined, { signal }).catch(() => undefined);
+          // Backing off as browsers do: fixed fast polling of slow orders would multiply the load
+          // exactly when the shop is overloaded.
+          pollIntervalMs = Math.min(pollIntervalMs * 1.5, steps.context.maxPollIntervalMs);
+        }
         const polled = await api.call<ApiOrder>(
-          'getOrder',
+          waiting ? 'awaitOrder' : 'getOrder',
           'GET',
           `/api/v1/orders/${encodeURIComponent(placed.id)}`,
-          { token },
+          waiting ? { token, headers: { prefer: `wait=${wait}` } } : { token },
         );
         if (polled.kind === 'aborted') return new Failure('aborted', true);
+        if (waiting && (polled.kind !== 'response' || polled.preferenceApplied === undefined))
+          waiting = false;
         if (polled.kind === 'response' && polled.ok && polled.body) {
           status = polled.body.status;
           if (SETTLED.has(status)) {

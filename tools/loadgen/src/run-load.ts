@@ -36,6 +36,11 @@ export interface LoadOptions {
   pollIntervalMs?: number;
   /** …up to this (default 1 s). */
   maxPollIntervalMs?: number;
+  /**
+   * Seconds each read of a pending order asks the gateway to wait for its payment outcome
+   * (`Prefer: wait`, default 5; 0: poll only). Kept below the request deadline.
+   */
+  orderWaitSeconds?: number;
   /** How long an order journey polls before it counts as failed (default 30 s). */
   orderSettleTimeoutMs?: number;
   /** Deadline of each request (default 10 s). */
@@ -153,6 +158,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
           options.maxPollIntervalMs ?? 1_000,
           options.pollIntervalMs ?? 100,
         ),
+        orderWaitSeconds: orderWaitSeconds(options),
         orderSettleTimeoutMs: options.orderSettleTimeoutMs ?? 30_000,
         signal: abort.signal,
         onOrderSettled: options.onOrderSettled,
@@ -192,4 +198,11 @@ async function drain(
   clearTimeout(timer);
   abort.abort();
   await Promise.all(inFlight);
+}
+
+/** The wait each pending-order read asks for, a second below the request deadline at most. */
+function orderWaitSeconds(options: LoadOptions): number {
+  const asked = options.orderWaitSeconds ?? 5;
+  const deadline = Math.floor((options.requestTimeoutMs ?? 10_000) / 1000) - 1;
+  return Math.max(0, Math.min(asked, deadline));
 }

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startGateway, type RunningGateway } from '@mercato/gateway-service';
 import { testGatewayConfig } from '@mercato/gateway-service/testing';
+import { eventually } from '@mercato/harness';
 import { startShop, type Shop } from '@mercato/payment-service/testing';
 import { runCli, runLoad, type LoadSummary, type SettledOrder } from '../src/index.js';
 
@@ -145,6 +146,53 @@ describe('runLoad against a real gateway and shop', () => {
       expect(order.observedAt).toBeGreaterThanOrEqual(order.placedAt);
     }
     expect(summary.latency.checkout?.count).toBe(settled.length);
+  });
+
+  it('polls a pending order with backoff when the gateway cannot wait for its payment', async () => {
+    // This gateway has no Kafka, so no orders feed: it answers without Preference-Applied.
+    const summary = await runLoad({
+      baseUrl: gateway.url,
+      ratePerSecond: 10,
+      journeys: 5,
+      mix: { order: 1 },
+      shoppers: 2,
+      random: seededRandom(3),
+    });
+    expect(summary.totals.completed).toBe(5);
+    // One read asked to wait per order, then plain polls until it settled.
+    expect(summary.latency.awaitOrder?.count).toBe(5);
+    expect(summary.latency.checkout?.count).toBe(5);
+  });
+
+  it('reads each order once, waiting for its payment, from a gateway that can wait', async () => {
+    const waiting = await startGateway(
+      testGatewayConfig(
+        {
+          product: shop.product.grpcAddress,
+          order: shop.order.grpcAddress,
+          payment: shop.payment.grpcAddress,
+        },
+        { KAFKA_BROKERS: shop.env.brokers, KAFKA_NAMESPACE: shop.env.namespace },
+      ),
+    );
+    try {
+      await eventually(() => expect(waiting.orderWaits?.live).toBe(true), { timeoutMs: 20_000 });
+      const summary = await runLoad({
+        baseUrl: waiting.url,
+        ratePerSecond: 10,
+        journeys: 8,
+        mix: { order: 1 },
+        shoppers: 2,
+        random: seededRandom(5),
+      });
+      expect(summary.totals.completed).toBe(8);
+      expect(summary.orders.byStatus).toEqual({ PAID: 8 });
+      // The gateway answered each first read when the order was paid: no read needed repeating.
+      expect(summary.latency.awaitOrder?.count).toBe(8);
+      expect(summary.latency.getOrder).toBeUndefined();
+    } finally {
+      await waiting.stop();
+    }
   });
 
   it('stops at once on its signal and reports what ran', async () => {

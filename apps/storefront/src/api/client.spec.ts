@@ -36,6 +36,28 @@ const failureOf = async (promise: Promise<unknown>): Promise<ApiError> => {
 };
 
 describe('ApiClient', () => {
+  it("asks the gateway to wait for an order's payment, and tells whether it did", async () => {
+    const order = { id: 'o1', status: 'PAID' };
+    const applied = fakeFetch(
+      () =>
+        new Response(JSON.stringify(order), {
+          headers: { 'Content-Type': 'application/json', 'Preference-Applied': 'wait=15' },
+        }),
+    );
+    expect(await new ApiClient({ fetch: applied.fetch }).awaitOrder('o1', 15)).toEqual({
+      order,
+      waited: true,
+    });
+    expect(applied.calls[0]!.init.headers).toMatchObject({ Prefer: 'wait=15' });
+    expect(applied.calls[0]!.url).toMatch(/\/orders\/o1$/);
+
+    const ignored = fakeFetch(() => json(order));
+    expect(await new ApiClient({ fetch: ignored.fetch }).awaitOrder('o1', 15)).toEqual({
+      order,
+      waited: false,
+    });
+  });
+
   it('builds query strings from the filters that are set', async () => {
     const { fetch, calls } = fakeFetch(() =>
       json({ products: [], nextPageToken: null, totalSize: 0 }),

@@ -91,6 +91,8 @@ interface RequestOptions {
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** Sees the successful response before its body is read (for its headers). */
+  onResponse?: (response: Response) => void;
 }
 
 /** The gateway's REST API, typed; every failure is an {@link ApiError}. */
@@ -154,6 +156,27 @@ export class ApiClient {
     return this.#request('GET', `/orders/${encodeURIComponent(orderId)}`, { signal });
   }
 
+  /**
+   * The order, once its payment outcome is known or after `seconds` (`Prefer: wait`), whichever
+   * comes first; `waited` tells whether the gateway waited. A gateway that cannot wait answers at
+   * once, and the caller asks again after a pause.
+   */
+  async awaitOrder(
+    orderId: string,
+    seconds: number,
+    signal?: AbortSignal,
+  ): Promise<{ order: Order; waited: boolean }> {
+    let waited = false;
+    const order = await this.#request<Order>('GET', `/orders/${encodeURIComponent(orderId)}`, {
+      signal,
+      headers: { Prefer: `wait=${seconds}` },
+      onResponse: (response) => {
+        waited = response.headers.has('Preference-Applied');
+      },
+    });
+    return { order, waited };
+  }
+
   /** Cancels an order; a paid order is refunded. */
   cancelOrder(orderId: string): Promise<Order> {
     return this.#request('POST', `/orders/${encodeURIComponent(orderId)}/cancel`, {});
@@ -182,6 +205,7 @@ export class ApiClient {
       throw new ApiError('unreachable', MESSAGES.unreachable, 0);
     }
     if (!response.ok) throw await errorOf(response);
+    options.onResponse?.(response);
     return (await response.json()) as T;
   }
 }

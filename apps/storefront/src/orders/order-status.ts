@@ -49,7 +49,10 @@ export function reasonText(status: OrderStatus, reason: string): string | undefi
   return undefined;
 }
 
-/** How long to wait before asking for the order's status again. */
+/** How long each status request asks the gateway to wait for the payment outcome. */
+export const ORDER_WAIT_SECONDS = 15;
+
+/** How long to wait before asking for the order's status again, when the gateway did not wait. */
 export const POLL_INTERVAL_MS = 1_000;
 const MAX_POLL_BACKOFF_MS = 10_000;
 

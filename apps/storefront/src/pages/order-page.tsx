@@ -5,6 +5,7 @@ import {
   cancelAction,
   isSettled,
   nextPollDelay,
+  ORDER_WAIT_SECONDS,
   reasonText,
   STATUS_LABELS,
 } from '../orders/order-status.js';
@@ -33,6 +34,8 @@ const STATUS_MESSAGES: Record<Order['status'], string> = {
 /**
  * Asks for the order again while the payment is under way, until the saga settles it (PAID or
  * CANCELLED). One request at a time, each after the previous answer; it stops when the page goes.
+ * Each request asks the gateway to answer when the payment outcome is known (`Prefer: wait`), so
+ * the page shows it the moment it happens; after an answer that did not wait, it pauses first.
  */
 function useOrderPolling(
   order: Order | undefined,
@@ -41,22 +44,28 @@ function useOrderPolling(
 ): { failures: number } {
   const { api } = useShop();
   const [failures, setFailures] = useState(0);
+  // The first request goes at once; later ones too while the gateway keeps waiting.
+  const [waited, setWaited] = useState(true);
   useEffect(() => {
     if (!order || isSettled(order.status)) return;
     const controller = new AbortController();
-    const timer = setTimeout(() => {
-      api.getOrder(order.id, controller.signal).then(
-        (next) => {
-          setFailures(0);
-          onUpdate(next);
-        },
-        (error: unknown) => {
-          if (controller.signal.aborted) return;
-          if (error instanceof ApiError && error.kind === 'unauthenticated') onUnauthenticated();
-          else setFailures((count) => count + 1);
-        },
-      );
-    }, nextPollDelay(failures));
+    const timer = setTimeout(
+      () => {
+        api.awaitOrder(order.id, ORDER_WAIT_SECONDS, controller.signal).then(
+          (next) => {
+            setFailures(0);
+            setWaited(next.waited);
+            onUpdate(next.order);
+          },
+          (error: unknown) => {
+            if (controller.signal.aborted) return;
+            if (error instanceof ApiError && error.kind === 'unauthenticated') onUnauthenticated();
+            else setFailures((count) => count + 1);
+          },
+        );
+      },
+      waited && failures === 0 ? 0 : nextPollDelay(failures),
+    );
     return () => {
       clearTimeout(timer);
       controller.abort();

@@ -56,6 +56,7 @@ function operation(route: RouteDefinition) {
   return {
     operationId: route.operationId,
     summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
     tags: route.tags,
     security: route.auth ? [{ bearerAuth: [] }] : [],
     parameters: [

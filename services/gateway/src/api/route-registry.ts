@@ -20,6 +20,8 @@ export interface RouteInput<P, Q, H, B> {
   body: Output<B>;
   /** Set on routes with `auth: true`; the customer id of a request comes only from here. */
   principal: Principal;
+  /** Set on routes with `abortable: true`: aborted when the client goes away before the answer. */
+  signal?: AbortSignal;
 }
 
 /** A response a route handler returns. */
@@ -44,6 +46,8 @@ export interface RouteDefinition<
   path: string;
   operationId: string;
   summary: string;
+  /** More than the summary says, for the OpenAPI document. */
+  description?: string;
   tags: string[];
   /** Whether the operation needs a bearer token. */
   auth: boolean;
@@ -66,6 +70,8 @@ export interface RouteDefinition<
    * the response in the cache; a product's own entry must use {@link CatalogCache.productKey}.
    */
   catalog?: { key(input: RouteInput<P, Q, H, B>): string };
+  /** The handler may take long (it waits for something): give it a signal of the client leaving. */
+  abortable?: boolean;
   handle(input: RouteInput<P, Q, H, B>): Promise<RouteResult<z.input<R>>>;
 }
 
@@ -124,6 +130,7 @@ function routeHandler(route: RouteDefinition, catalog: CatalogServing): RequestH
       headers: validate(route.headers, readHeaders(req, route.headers), 'header'),
       body: validate(route.body, req.body),
       principal,
+      signal: route.abortable ? clientGone(res) : undefined,
     };
     const catalogKey = route.catalog?.key(input);
     const cache = catalog.cache;
@@ -155,6 +162,15 @@ function routeHandler(route: RouteDefinition, catalog: CatalogServing): RequestH
       .set(result.headers ?? {})
       .json(result.body);
   };
+}
+
+/** A signal aborted when the response closes before it was sent in full (the client went away). */
+function clientGone(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
 
 /** Mounts every route on the app under {@link API_PREFIX}. */

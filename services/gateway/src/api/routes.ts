@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { isServiceError } from '@mercato/grpc';
-import type { Order } from '@mercato/contracts/order';
+import { OrderStatus, type Order } from '@mercato/contracts/order';
 import type { Payment } from '@mercato/contracts/payment';
 import type { Product } from '@mercato/contracts/product';
 import type { Money } from '@mercato/contracts/common';
@@ -28,7 +28,9 @@ import {
   productSchema,
   tokenRequest,
   tokenResponse,
+  waitHeaders,
 } from './schemas.js';
+import { type OrderWaits, preferredWaitSeconds } from '../orders/order-waits.js';
 
 const money = (value: Money | undefined) => ({
   amountMinor: value?.amountMinor ?? 0,
@@ -103,8 +105,9 @@ export function apiRoutes(
   backends: Backends,
   tokens: TokenService,
   cache?: CatalogCache,
-  options: { traceUiUrl?: string | undefined } = {},
+  options: { traceUiUrl?: string | undefined; orderWaits?: OrderWaits | undefined } = {},
 ): RouteDefinition[] {
+  const { orderWaits } = options;
   const toOrder = (order: Order) => orderView(order, options.traceUiUrl);
   const evictLines = (order: Order) => {
     for (const line of order.lines) cache?.evictProduct(line.productId);
@@ -259,14 +262,49 @@ export function apiRoutes(
       summary: 'Get one of your orders',
       tags: ['orders'],
       auth: true,
+      description:
+        'With `Prefer: wait=<seconds>` an order awaiting payment is answered as soon as its payment outcome is known (or after that many seconds, at most 20), instead of the client polling; `Preference-Applied` tells that the answer waited. A gateway that cannot wait answers at once, without it.',
       params: orderParams,
-      response: { status: 200, description: 'The order', schema: orderSchema },
+      headers: waitHeaders,
+      response: {
+        status: 200,
+        description: 'The order',
+        schema: orderSchema,
+        headers: { 'Preference-Applied': '`wait=<seconds>` when the answer waited as asked' },
+      },
       errors: [404],
-      async handle({ params, principal }) {
-        const { order } = await backends.order.call((client) =>
-          client.getOrder({ orderId: params.orderId, customerId: principal.customerId }),
-        );
-        return { body: toOrder(present(order, 'an order')) };
+      abortable: true,
+      async handle({ params, principal, headers, signal }) {
+        const read = async () => {
+          const { order } = await backends.order.call((client) =>
+            client.getOrder({ orderId: params.orderId, customerId: principal.customerId }),
+          );
+          return present(order, 'an order');
+        };
+        const seconds = preferredWaitSeconds(headers.Prefer);
+        // Watched before the first read, so a payment outcome between the two is not missed.
+        const watch =
+          seconds === undefined ? undefined : orderWaits?.watch(params.orderId, seconds * 1000);
+        if (!watch) return { body: toOrder(await read()) };
+        const clientLeft = () => watch.cancel();
+        signal?.addEventListener('abort', clientLeft, { once: true });
+        try {
+          if (signal?.aborted) watch.cancel();
+          let order = await read();
+          // Changed, timed out or the feed went away: what the order is now is the answer.
+          if (
+            order.status === OrderStatus.ORDER_STATUS_PENDING_PAYMENT &&
+            (await watch.ended) !== 'cancelled'
+          )
+            order = await read();
+          return {
+            body: toOrder(order),
+            headers: { 'Preference-Applied': `wait=${seconds}` },
+          };
+        } finally {
+          signal?.removeEventListener('abort', clientLeft);
+          watch.cancel();
+        }
       },
     }),
     defineRoute({

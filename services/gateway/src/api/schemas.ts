@@ -124,6 +124,16 @@ export const idempotencyHeaders = z.object({
     .describe('Client-chosen key: a retry with the same key and body returns the same order'),
 });
 
+export const waitHeaders = z.object({
+  Prefer: z
+    .string()
+    .max(200)
+    .optional()
+    .describe(
+      'RFC 7240 `wait=<seconds>` (at most 20): while the order awaits payment, answer as soon as its payment outcome is known, or after that many seconds; the answer then carries `Preference-Applied`',
+    ),
+});
+
 export const orderParams = z.object({
   orderId: z.uuid().describe('Order id'),
 });
