@@ -44,7 +44,9 @@ class ClientsCloser implements OnApplicationShutdown {
           defaultDeadlineMs: config.PRODUCT_CALL_TIMEOUT,
           retry: {
             service: GRPC_SERVICES.product,
-            methods: ['GetProduct', 'GetProducts', 'ListProducts'],
+            // ReserveStock too: it is idempotent by order id (the same lines again answer the
+            // reservation already made), so a call lost to UNAVAILABLE can be sent again.
+            methods: ['GetProduct', 'GetProducts', 'ListProducts', 'ReserveStock'],
           },
           interceptors: [correlationClientInterceptor(), grpcClientMetricsInterceptor(metrics)],
         });

@@ -3,6 +3,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { parseEvent } from '@mercato/contracts';
 import { OrderStatus, type CreateOrderRequest } from '@mercato/contracts/order';
 import { fieldViolationsOf } from '@mercato/grpc';
+import { readSample } from '@mercato/metrics';
 import {
   addProduct,
   BACKENDS,
@@ -43,6 +44,16 @@ describe.each(BACKENDS)('order service on %s', (backend) => {
   });
 
   it('prices the order from the product service and announces it in the outbox', async () => {
+    const productCalls = async (method: string) =>
+      readSample(
+        await (await fetch(`${stack.product.httpAddress}/metrics`)).text(),
+        'grpc_server_handled_total',
+        { grpc_method: method },
+      );
+    const [reservesBefore, lookupsBefore] = [
+      await productCalls('ReserveStock'),
+      await productCalls('GetProducts'),
+    ];
     const { order } = await stack.orders.createOrder(
       request({
         lines: [
@@ -83,6 +94,32 @@ describe.each(BACKENDS)('order service on %s', (backend) => {
       total: { amountMinor: 12_750, currency: 'EUR' },
       paymentToken: 'tok_success',
     });
+    // Reserved and priced in one call: the reservation answers the products.
+    expect(await productCalls('ReserveStock')).toBe(reservesBefore + 1);
+    expect(await productCalls('GetProducts')).toBe(lookupsBefore);
+  });
+
+  it('refuses products in two currencies in one order, and gives their stock back', async () => {
+    await addProduct(stack.productDb, 'prd_dollar', 10, 800);
+    await stack.productDb.query("UPDATE products SET currency = 'USD' WHERE id = 'prd_dollar'");
+    const before = [await reservedOf(stack, 'prd_lamp'), await reservedOf(stack, 'prd_dollar')];
+
+    const mixed = await failure(
+      stack.orders.createOrder(
+        request({
+          lines: [
+            { productId: 'prd_lamp', quantity: 1 },
+            { productId: 'prd_dollar', quantity: 1 },
+          ],
+        }),
+      ),
+    );
+
+    expect(mixed.code).toBe(status.FAILED_PRECONDITION);
+    expect(mixed.details).toBe('products in one order must share a currency');
+    expect([await reservedOf(stack, 'prd_lamp'), await reservedOf(stack, 'prd_dollar')]).toEqual(
+      before,
+    );
   });
 
   it('creates exactly 10 orders out of 100 concurrent requests for 10 units in stock', async () => {

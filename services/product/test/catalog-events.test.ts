@@ -66,8 +66,18 @@ describe.each(BACKENDS)('catalog change events on %s', (backend) => {
         { productId: 'prd_ev_lamp', quantity: 2 },
         { productId: 'prd_ev_mug', quantity: 1 },
       ];
-      await product.client.reserveStock({ orderId: 'ev-reserve', lines });
-      await product.client.reserveStock({ orderId: 'ev-reserve', lines });
+      const first = await product.client.reserveStock({ orderId: 'ev-reserve', lines });
+      const again = await product.client.reserveStock({ orderId: 'ev-reserve', lines });
+
+      // Both answers carry each product once, priced, with the stock the reservation left.
+      for (const answer of [first, again]) {
+        expect(
+          answer.products.map(({ id, price, stockAvailable }) => ({ id, price, stockAvailable })),
+        ).toEqual([
+          { id: 'prd_ev_lamp', price: { amountMinor: 4500, currency: 'EUR' }, stockAvailable: 8 },
+          { id: 'prd_ev_mug', price: { amountMinor: 1200, currency: 'EUR' }, stockAvailable: 4 },
+        ]);
+      }
 
       const [lampRecord, ...moreLamp] = await events.recordsOf('prd_ev_lamp');
       expect(moreLamp).toEqual([]);

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
 import { createEvent, type EventData } from '@mercato/contracts';
 import type { PaymentServiceClient } from '@mercato/contracts/payment';
-import type { ProductServiceClient } from '@mercato/contracts/product';
+import type { Product, ProductServiceClient } from '@mercato/contracts/product';
 import type { Database, Queryable } from '@mercato/db';
 import {
   fieldViolationsOf,
@@ -73,10 +73,13 @@ export class OrdersService {
     if (existing) return this.sameRequestOrConflict(existing, hash);
 
     const id = orderIdFor(command.customerId, command.idempotencyKey);
-    const priced = await this.price(command.lines);
-    await this.call(() => this.products.reserveStock({ orderId: id, lines: command.lines }), {
-      [status.ALREADY_EXISTS]: () => keyReused(command.idempotencyKey),
-    });
+    // One call reserves the stock and answers the products as they were when it was reserved:
+    // the order is priced from those (the product service's prices are authoritative).
+    const { products } = await this.call(
+      () => this.products.reserveStock({ orderId: id, lines: command.lines }),
+      { [status.ALREADY_EXISTS]: () => keyReused(command.idempotencyKey) },
+    );
+    const priced = await this.price(id, command.lines, products);
 
     const now = new Date();
     const order: OrderRecord = {
@@ -311,13 +314,27 @@ export class OrdersService {
     return order;
   }
 
-  /** Authoritative prices and names from the product service, in the request's line order. */
-  private async price(lines: CreateOrderCommand['lines']) {
-    const { products } = await this.call(() =>
-      this.products.getProducts({ ids: lines.map((line) => line.productId) }),
-    );
-    const currencies = new Set(products.map((product) => product.price?.currency));
+  /**
+   * The order's lines priced from the products its reservation answered, in the request's line
+   * order. Products in two currencies cannot make one order: the reservation is released again.
+   */
+  private async price(
+    orderId: string,
+    lines: CreateOrderCommand['lines'],
+    reserved: readonly Product[],
+  ) {
+    const byId = new Map(reserved.map((product) => [product.id, product]));
+    const products = lines.map((line) => {
+      const product = byId.get(line.productId);
+      if (!product?.price)
+        throw new Error(`the reservation did not answer product ${line.productId}`);
+      return product;
+    });
+    const currencies = new Set(products.map((product) => product.price!.currency));
     if (currencies.size !== 1) {
+      await this.products.releaseStock({ orderId }).catch((error: unknown) => {
+        this.logger.warn({ err: error, orderId }, 'release of a refused order deferred to its TTL');
+      });
       throw new GrpcError(
         status.FAILED_PRECONDITION,
         'products in one order must share a currency',

@@ -2,7 +2,12 @@ import { createEvent, type EventData } from '@mercato/contracts';
 import type { Queryable } from '@mercato/db';
 import { appendToOutbox } from '@mercato/messaging';
 import { SERVICE_NAME } from '../product.constants.js';
-import { SELECT_PRODUCT, toRecord, type ProductRow } from './catalog.repository.js';
+import {
+  SELECT_PRODUCT,
+  toRecord,
+  type ProductRecord,
+  type ProductRow,
+} from './catalog.repository.js';
 
 /** What changed about a product: its price, its available stock (on hand − reserved), or both. */
 export type ProductChange = EventData<'product.changed.v1'>['changed'][number];
@@ -13,7 +18,8 @@ export type ProductChange = EventData<'product.changed.v1'>['changed'][number];
  * available stock as they are once that transaction commits, and exists only if it commits.
  *
  * Call it only when something readers can see did change: an operation that moved no stock or left
- * the price as it was publishes nothing. A product named more than once gets one event.
+ * the price as it was publishes nothing. A product named more than once gets one event. Returns
+ * the products as the events carry them, by id.
  *
  * The product rows are read `FOR SHARE`, which waits for a price change in flight
  * (`SetProductPrice` holds the row `FOR NO KEY UPDATE`) to commit, so a stock event never carries
@@ -24,14 +30,15 @@ export async function recordProductChanges(
   tx: Queryable,
   productIds: Iterable<string>,
   changed: readonly ProductChange[],
-): Promise<void> {
+): Promise<ProductRecord[]> {
   const ids = [...new Set(productIds)].sort();
-  if (ids.length === 0) return;
+  if (ids.length === 0) return [];
   const { rows } = await tx.query<ProductRow>(
     `${SELECT_PRODUCT} WHERE p.id = ANY($1::text[]) ORDER BY p.id FOR SHARE OF p`,
     [ids],
   );
-  for (const product of rows.map(toRecord)) {
+  const products = rows.map(toRecord);
+  for (const product of products) {
     await appendToOutbox(
       tx,
       createEvent('product.changed.v1', SERVICE_NAME, {
@@ -42,4 +49,5 @@ export async function recordProductChanges(
       }),
     );
   }
+  return products;
 }

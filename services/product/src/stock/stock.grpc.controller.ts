@@ -12,6 +12,7 @@ import {
 } from '@mercato/contracts/product';
 import { SERVICE_CONFIG } from '@mercato/service-kit';
 import type { ProductConfig } from '../product.config.js';
+import { toProductMessage } from '../catalog/catalog.grpc.controller.js';
 import { StockService, type ReservationRecord } from './stock.service.js';
 
 const SERVICE = 'ProductService';
@@ -45,8 +46,15 @@ export class StockGrpcController {
   @GrpcMethod(SERVICE, 'ReserveStock')
   async reserveStock(request: unknown): Promise<ReserveStockResponse> {
     const { orderId: id, lines } = parseRequest(reserveStockRequest, request);
-    const reservation = await this.stock.reserve(id, lines, this.config.RESERVATION_TTL);
-    return { reservation: toReservationMessage(reservation) };
+    const { reservation, products } = await this.stock.reserve(
+      id,
+      lines,
+      this.config.RESERVATION_TTL,
+    );
+    return {
+      reservation: toReservationMessage(reservation),
+      products: products.map(toProductMessage),
+    };
   }
 
   @GrpcMethod(SERVICE, 'ReleaseStock')

@@ -3,6 +3,12 @@ import type { Database, Queryable } from '@mercato/db';
 import { failedPrecondition, GrpcError, notFound, type FieldViolation } from '@mercato/grpc';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { DATABASE } from '@mercato/service-kit';
+import {
+  SELECT_PRODUCT,
+  toRecord,
+  type ProductRecord,
+  type ProductRow,
+} from '../catalog/catalog.repository.js';
 import { recordProductChanges } from '../catalog/product-changes.js';
 
 /** Lifecycle of a stock reservation (mirrors mercato.product.v1.ReservationStatus). */
@@ -60,13 +66,15 @@ export class StockService {
 
   /**
    * Reserves every line for the order, or nothing. Repeating the call with the same lines
-   * returns the existing reservation; different lines for the same order fail.
+   * returns the existing reservation; different lines for the same order fail. Returns the
+   * products of the lines too (each once, by id), as they are once the reservation commits: the
+   * caller prices the order from them.
    */
   async reserve(
     orderId: string,
     lines: readonly StockLine[],
     ttlMs: number,
-  ): Promise<ReservationRecord> {
+  ): Promise<{ reservation: ReservationRecord; products: ProductRecord[] }> {
     return this.db.transaction(async (tx) => {
       const created = await tx.query<ReservationRow>(
         `INSERT INTO reservations (order_id, status, expires_at)
@@ -83,7 +91,7 @@ export class StockService {
             `order ${orderId} already holds a different reservation`,
           );
         }
-        return existing;
+        return { reservation: existing, products: await productsOf(tx, productIdsOf(lines)) };
       }
 
       await this.assertProductsExist(tx, lines);
@@ -103,13 +111,14 @@ export class StockService {
           [orderId, line.productId, line.quantity],
         );
       }
-      await recordProductChanges(tx, productIdsOf(lines), ['stock']);
-      return {
+      const products = await recordProductChanges(tx, productIdsOf(lines), ['stock']);
+      const reservation: ReservationRecord = {
         orderId,
         status: ReservationState.RESERVED,
         lines: [...lines],
         expiresAt: new Date(row.expires_at),
       };
+      return { reservation, products };
     });
   }
 
@@ -314,4 +323,13 @@ export class StockService {
       violations,
     );
   }
+}
+
+/** The products with these ids, by id (no lock: for reading what a reservation holds). */
+async function productsOf(tx: Queryable, ids: readonly string[]): Promise<ProductRecord[]> {
+  const { rows } = await tx.query<ProductRow>(
+    `${SELECT_PRODUCT} WHERE p.id = ANY($1::text[]) ORDER BY p.id`,
+    [ids],
+  );
+  return rows.map(toRecord);
 }
