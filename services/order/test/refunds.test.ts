@@ -95,6 +95,26 @@ describe('order service refunding a paid order', () => {
     return { customerCancelled: refunds('customer_cancelled'), refunded: refunds('refunded') };
   };
 
+  /** One order.refunded.v1 in the outbox, and the REFUNDED move counted once, as a cancellation. */
+  const expectOneCustomerCancellation = async (
+    orderId: string,
+    before: Awaited<ReturnType<typeof transitions>>,
+  ) => {
+    expect(
+      await countRows(
+        stack.orderDb,
+        'outbox',
+        "message_key = $1 AND event_type = 'order.refunded.v1'",
+        [orderId],
+      ),
+    ).toBe(1);
+    const after = await transitions();
+    expect({
+      customerCancelled: after.customerCancelled - before.customerCancelled,
+      refunded: after.refunded - before.refunded,
+    }).toEqual({ customerCancelled: 1, refunded: 0 });
+  };
+
   beforeAll(async () => {
     payments = new Server();
     const implementation: PaymentServiceServer = {
@@ -175,19 +195,7 @@ describe('order service refunding a paid order', () => {
       statusReason: 'changed_mind',
     });
     expect(await statusOf(order.id)).toMatchObject({ statusReason: 'changed_mind' });
-    expect(
-      await countRows(
-        stack.orderDb,
-        'outbox',
-        "message_key = $1 AND event_type = 'order.refunded.v1'",
-        [order.id],
-      ),
-    ).toBe(1);
-    const after = await transitions();
-    expect({
-      customerCancelled: after.customerCancelled - before.customerCancelled,
-      refunded: after.refunded - before.refunded,
-    }).toEqual({ customerCancelled: 1, refunded: 0 });
+    await expectOneCustomerCancellation(order.id, before);
   });
 
   it("keeps the customer's reason and counts one customer cancellation when the answer comes first", async () => {
@@ -209,19 +217,7 @@ describe('order service refunding a paid order', () => {
       status: OrderStatus.ORDER_STATUS_REFUNDED,
       statusReason: 'found_it_cheaper',
     });
-    expect(
-      await countRows(
-        stack.orderDb,
-        'outbox',
-        "message_key = $1 AND event_type = 'order.refunded.v1'",
-        [order.id],
-      ),
-    ).toBe(1);
-    const after = await transitions();
-    expect({
-      customerCancelled: after.customerCancelled - before.customerCancelled,
-      refunded: after.refunded - before.refunded,
-    }).toEqual({ customerCancelled: 1, refunded: 0 });
+    await expectOneCustomerCancellation(order.id, before);
   });
 
   it('records a refund made at the payment service directly as a refund, not a cancellation', async () => {
