@@ -3,12 +3,7 @@ import type { Database, Queryable } from '@mercato/db';
 import { failedPrecondition, GrpcError, notFound, type FieldViolation } from '@mercato/grpc';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { DATABASE } from '@mercato/service-kit';
-import {
-  SELECT_PRODUCT,
-  toRecord,
-  type ProductRecord,
-  type ProductRow,
-} from '../catalog/catalog.repository.js';
+import { CatalogRepository, type ProductRecord } from '../catalog/catalog.repository.js';
 import { recordProductChanges } from '../catalog/product-changes.js';
 
 /** Lifecycle of a stock reservation (mirrors mercato.product.v1.ReservationStatus). */
@@ -62,7 +57,10 @@ const productIdsOf = (lines: readonly StockLine[]) => lines.map((line) => line.p
  */
 @Injectable()
 export class StockService {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly catalog: CatalogRepository,
+  ) {}
 
   /**
    * Reserves every line for the order, or nothing. Repeating the call with the same lines
@@ -91,7 +89,13 @@ export class StockService {
             `order ${orderId} already holds a different reservation`,
           );
         }
-        return { reservation: existing, products: await productsOf(tx, productIdsOf(lines)) };
+        return {
+          reservation: existing,
+          // By id, as recordProductChanges answers the first call.
+          products: (await this.catalog.findByIds(productIdsOf(lines), tx)).sort((a, b) =>
+            a.id < b.id ? -1 : 1,
+          ),
+        };
       }
 
       await this.assertProductsExist(tx, lines);
@@ -323,13 +327,4 @@ export class StockService {
       violations,
     );
   }
-}
-
-/** The products with these ids, by id (no lock: for reading what a reservation holds). */
-async function productsOf(tx: Queryable, ids: readonly string[]): Promise<ProductRecord[]> {
-  const { rows } = await tx.query<ProductRow>(
-    `${SELECT_PRODUCT} WHERE p.id = ANY($1::text[]) ORDER BY p.id`,
-    [ids],
-  );
-  return rows.map(toRecord);
 }
