@@ -34,7 +34,7 @@ const PRODUCERS: Record<Topic, string> = {
 const CONSUMERS: Record<Topic, string[]> = {
   [TOPICS.orders]: ['payment-service', 'product-service'],
   [TOPICS.payments]: ['order-service'],
-  // Each gateway replica reads every catalog change (a group of its own) to evict its cache.
+  // Each gateway replica reads every catalog change (a group of its own) to update its cache.
   [TOPICS.products]: ['gateway'],
 };
 

@@ -43,13 +43,16 @@ export const eventDataSchemas = {
   'payment.refunded.v1': z.object({ orderId: id, paymentId: id, amount: moneySchema }),
   /**
    * A product's price or available stock changed (committed in the same transaction as the
-   * change). Carries the values after the change; readers that cache the catalog evict on it.
+   * change). Carries the values after the change and the product's `version` after it, so a reader
+   * that caches the catalog can update what it holds in place, and ignore an event older than what
+   * it holds. Events written before versions existed (D44) have none: a reader evicts on those.
    */
   'product.changed.v1': z.object({
     productId: id,
     changed: z.array(z.enum(['price', 'stock'])).min(1),
     price: moneySchema,
     stockAvailable: z.number().int().nonnegative(),
+    version: z.number().int().positive().optional(),
   }),
 } as const;
 

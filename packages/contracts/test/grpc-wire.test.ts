@@ -57,6 +57,19 @@ describe('generated client against a proto-loader server', () => {
             createdAt: '2026-11-22T10:00:00Z',
             updatedAt: '2026-11-22T10:00:00Z',
           },
+          products: [
+            {
+              id: 'p1',
+              sku: 'SKU-1',
+              name: 'Lamp',
+              description: '',
+              category: 'home',
+              price: { amountMinor: 4500, currency: 'EUR' },
+              imageUrl: '',
+              stockAvailable: 7,
+              version: 9_007_199_254 * quantity,
+            },
+          ],
         });
       },
     });
@@ -88,6 +101,10 @@ describe('generated client against a proto-loader server', () => {
     expect(response.order?.status).toBe(OrderStatus.ORDER_STATUS_PENDING_PAYMENT);
     expect(response.order?.customerId).toBe('cus_7');
     expect(response.order?.total).toEqual({ amountMinor: 27_021_597_762, currency: 'EUR' });
+    // A message of another package (product.v1) inside an order.v1 answer, its int64 as number.
+    expect(response.products).toEqual([
+      expect.objectContaining({ id: 'p1', stockAvailable: 7, version: 27_021_597_762 }),
+    ]);
   });
 
   it('carries the server status code and message to the client', async () => {

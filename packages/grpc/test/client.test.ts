@@ -60,6 +60,7 @@ const product = (id: string, name: string): GetProductResponse => ({
     price: { amountMinor: 100, currency: 'EUR' },
     imageUrl: '',
     stockAvailable: 1,
+    version: 1,
   },
 });
 

@@ -104,12 +104,14 @@ export const gatewayConfigSchema = baseServiceSchema.extend({
   CATALOG_CACHE: bool()
     .default(true)
     .describe(
-      'Serve catalog reads from memory while the catalog change feed (KAFKA_BROKERS) is live; every change evicts',
+      'Serve catalog reads from memory while the catalog change feed (KAFKA_BROKERS) is live; every change updates what it holds',
     ),
   CATALOG_CACHE_MAX_AGE: duration()
     .refine((ms) => ms > 0 && ms <= 3_600_000, 'expected a duration longer than 0 and at most 1h')
     .default(60_000)
-    .describe('Longest a cached catalog response is served without a change event (a safety net)'),
+    .describe(
+      'Longest a cached catalog response is served from when it was read, changes applied to it or not (a safety net)',
+    ),
   CATALOG_CACHE_MAX_ENTRIES: integer({ min: 1, max: 1_000_000 })
     .default(10_000)
     .describe('Cached catalog responses kept at most (oldest dropped first)'),

@@ -347,12 +347,21 @@ function catalogCaching(
   const evictions = counter(
     metrics,
     'gateway_catalog_cache_evictions_total',
-    'Catalog cache evictions: product (a change event or an order through this gateway) or all (an unreadable event).',
+    'Catalog cache evictions: product (a change event without a version, or an order through this gateway the cache cannot apply) or all (an unreadable event).',
     ['scope'],
+  );
+  const changes = counter(
+    metrics,
+    'gateway_catalog_cache_changes_total',
+    'Versioned product changes that reached the catalog cache (change events and orders through this gateway): applied to the responses showing the product, stale (they, or a change before, were as new) or uncached (none shows it).',
+    ['outcome'],
   );
   const cache = new CatalogCache(
     { maxAgeMs: config.CATALOG_CACHE_MAX_AGE, maxEntries: config.CATALOG_CACHE_MAX_ENTRIES },
-    { onEvict: (scope) => evictions.inc({ scope }) },
+    {
+      onEvict: (scope) => evictions.inc({ scope }),
+      onChange: (outcome) => changes.inc({ outcome }),
+    },
   );
   new Gauge({
     name: 'gateway_catalog_cache_entries',

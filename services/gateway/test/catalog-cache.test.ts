@@ -26,7 +26,9 @@ describe('the catalog cache in front of the real product service, kept fresh ove
     sample((await request(gateway.app).get('/metrics').expect(200)).text, series);
   const hits = () =>
     metric('gateway_catalog_cache_lookups_total{operation="getProduct",result="hit"}');
-  const evictions = () => metric('gateway_catalog_cache_evictions_total{scope="product"}');
+  const listHits = () =>
+    metric('gateway_catalog_cache_lookups_total{operation="listProducts",result="hit"}');
+  const applied = () => metric('gateway_catalog_cache_changes_total{outcome="applied"}');
   // Through the server's handler, as deployed: the fast lane first, Express for the rest.
   const getProduct = async (id: string) => {
     const response = await request(gateway.handler).get(`/api/v1/products/${id}`).expect(200);
@@ -108,21 +110,24 @@ describe('the catalog cache in front of the real product service, kept fresh ove
     expect((changed.body as ApiProduct).id).toBe(id);
   });
 
-  it('never serves the old price once a price change behind its back has reached it', async () => {
+  it('never serves the old price once a price change behind its back has reached it, and keeps serving from memory', async () => {
     const product = await aProduct(1);
     await getProduct(product.id);
     const { etag } = await getProduct(product.id);
-    const evictionsBefore = await evictions();
+    const appliedBefore = await applied();
     const newPrice = product.price.amountMinor + 101;
     await products.setProductPrice({
       productId: product.id,
       price: { amountMinor: newPrice, currency: product.price.currency },
     });
-    await eventually('the change event to evict', async () =>
-      (await evictions()) > evictionsBefore ? true : undefined,
+    await eventually('the change event to reach the cache', async () =>
+      (await applied()) > appliedBefore ? true : undefined,
     );
-    // The very next read after the eviction, and every one after it.
+    // The very next read after the change, and every one after it — from memory: the event's
+    // price was written into the cached product, not dropped for the product service to read.
+    const hitsBefore = await hits();
     expect((await getProduct(product.id)).body.price.amountMinor).toBe(newPrice);
+    expect(await hits()).toBe(hitsBefore + 1);
     await readsSettleOn(product.id, (read) => read.price.amountMinor, newPrice);
     // The old validator no longer matches: a client revalidating gets the new product.
     const revalidated = await request(gateway.app)
@@ -130,8 +135,10 @@ describe('the catalog cache in front of the real product service, kept fresh ove
       .set('If-None-Match', etag)
       .expect(200);
     expect((revalidated.body as ApiProduct).price.amountMinor).toBe(newPrice);
-    // Lists show prices too: the page holds the new one.
+    // Lists show prices too: the page holds the new one, from memory as well.
+    const listHitsBefore = await listHits();
     const page = await request(gateway.app).get('/api/v1/products?pageSize=10').expect(200);
+    expect(await listHits()).toBe(listHitsBefore + 1);
     const listed = (page.body as { products: ApiProduct[] }).products.find(
       ({ id }) => id === product.id,
     );
@@ -148,9 +155,12 @@ describe('the catalog cache in front of the real product service, kept fresh ove
       .set('Idempotency-Key', `cache-order-${(keys += 1)}`)
       .send({ lines: [{ productId: product.id, quantity: 2 }], paymentToken: 'tok_declined' })
       .expect(201);
-    // No waiting: the order's reservation happened before POST /orders answered.
+    // No waiting: the order's reservation happened before POST /orders answered, and its answer
+    // carried the product as the reservation left it, so both reads come from memory.
+    const [hitsBefore, listHitsBefore] = [await hits(), await listHits()];
     expect((await getProduct(product.id)).body.stockAvailable).toBe(product.stockAvailable - 2);
     expect((await aProduct(2)).stockAvailable).toBe(product.stockAvailable - 2);
+    expect([await hits(), await listHits()]).toEqual([hitsBefore + 1, listHitsBefore + 1]);
     // The payment is declined, the order cancelled and the reservation released by the product
     // service (behind the gateway's back): the stock comes back, and stays back.
     const orderId = (placed.body as { id: string }).id;

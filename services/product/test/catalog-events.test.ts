@@ -25,6 +25,13 @@ const stockChange = (productId: string, available: number, priceMinor = 1000) =>
   stockAvailable: available,
 });
 
+/**
+ * A product's changes as its events must carry them: with the version each made, one above the one
+ * before, from a new product's version 1.
+ */
+const inVersions = <T extends object>(changes: T[]) =>
+  changes.map((change, index) => ({ ...change, version: index + 2 }));
+
 // Every change to a product's price or available stock puts one product.changed.v1 with the values
 // after the change on the real broker; everything else puts none. Each test has products of its
 // own, so the events of one product are exactly the ones its test caused.
@@ -87,12 +94,18 @@ describe.each(BACKENDS)('catalog change events on %s', (backend) => {
           type: 'product.changed.v1',
           source: 'product-service',
           subject: 'prd_ev_lamp',
-          data: stockChange('prd_ev_lamp', 8, 4500),
+          data: { ...stockChange('prd_ev_lamp', 8, 4500), version: 2 },
         },
       });
-      expect(await events.changesOf('prd_ev_mug')).toEqual([stockChange('prd_ev_mug', 4, 1200)]);
+      expect(await events.changesOf('prd_ev_mug')).toEqual(
+        inVersions([stockChange('prd_ev_mug', 4, 1200)]),
+      );
       const { product: lamp } = await product.client.getProduct({ id: 'prd_ev_lamp' });
       expect(lamp?.stockAvailable).toBe(8);
+      // The version the event carries is the one readers see, and the repeat made no new one.
+      expect(first.products.map(({ version }) => version)).toEqual([2, 2]);
+      expect(again.products.map(({ version }) => version)).toEqual([2, 2]);
+      expect(lamp?.version).toBe(2);
     });
 
     it('publishes nothing for a reservation refused for short stock or for other lines under a taken order id', async () => {
@@ -123,7 +136,9 @@ describe.each(BACKENDS)('catalog change events on %s', (backend) => {
       );
       expect(taken.code).toBe(status.ALREADY_EXISTS);
       expect(await events.changesOf('prd_ev_plenty')).toEqual([]);
-      expect(await events.changesOf('prd_ev_scarce')).toEqual([stockChange('prd_ev_scarce', 0)]);
+      expect(await events.changesOf('prd_ev_scarce')).toEqual(
+        inVersions([stockChange('prd_ev_scarce', 0)]),
+      );
     });
 
     it('publishes the stock a release puts back, and nothing when the release is repeated', async () => {
@@ -135,10 +150,9 @@ describe.each(BACKENDS)('catalog change events on %s', (backend) => {
       await product.client.releaseStock({ orderId: 'ev-release' });
       await product.client.releaseStock({ orderId: 'ev-release' });
 
-      expect(await events.changesOf('prd_ev_released')).toEqual([
-        stockChange('prd_ev_released', 2),
-        stockChange('prd_ev_released', 6),
-      ]);
+      expect(await events.changesOf('prd_ev_released')).toEqual(
+        inVersions([stockChange('prd_ev_released', 2), stockChange('prd_ev_released', 6)]),
+      );
     });
 
     it('publishes nothing when a reservation is committed: the units sold were no longer available', async () => {
@@ -150,7 +164,9 @@ describe.each(BACKENDS)('catalog change events on %s', (backend) => {
       await product.client.commitStock({ orderId: 'ev-commit' });
       await product.client.commitStock({ orderId: 'ev-commit' });
 
-      expect(await events.changesOf('prd_ev_sold')).toEqual([stockChange('prd_ev_sold', 4)]);
+      expect(await events.changesOf('prd_ev_sold')).toEqual(
+        inVersions([stockChange('prd_ev_sold', 4)]),
+      );
       const { product: sold } = await product.client.getProduct({ id: 'prd_ev_sold' });
       expect(sold?.stockAvailable).toBe(4);
     });
@@ -174,11 +190,13 @@ describe.each(BACKENDS)('catalog change events on %s', (backend) => {
         expect(published).toHaveLength(3);
         return published;
       });
-      expect(changes).toEqual([
-        stockChange('prd_ev_expiring', 4),
-        stockChange('prd_ev_expiring', 2),
-        stockChange('prd_ev_expiring', 5),
-      ]);
+      expect(changes).toEqual(
+        inVersions([
+          stockChange('prd_ev_expiring', 4),
+          stockChange('prd_ev_expiring', 2),
+          stockChange('prd_ev_expiring', 5),
+        ]),
+      );
     });
 
     it('publishes the stock taken again when an expired reservation is sold after all', async () => {
@@ -189,19 +207,20 @@ describe.each(BACKENDS)('catalog change events on %s', (backend) => {
       });
       await backdateReservations(['ev-late']);
       await eventually(async () =>
-        expect(await events.changesOf('prd_ev_late')).toEqual([
-          stockChange('prd_ev_late', 2),
-          stockChange('prd_ev_late', 5),
-        ]),
+        expect(await events.changesOf('prd_ev_late')).toEqual(
+          inVersions([stockChange('prd_ev_late', 2), stockChange('prd_ev_late', 5)]),
+        ),
       );
 
       const sold = await product.client.commitStock({ orderId: 'ev-late' });
       expect(sold.reservation?.status).toBe(ReservationStatus.RESERVATION_STATUS_COMMITTED);
-      expect(await events.changesOf('prd_ev_late')).toEqual([
-        stockChange('prd_ev_late', 2),
-        stockChange('prd_ev_late', 5),
-        stockChange('prd_ev_late', 2),
-      ]);
+      expect(await events.changesOf('prd_ev_late')).toEqual(
+        inVersions([
+          stockChange('prd_ev_late', 2),
+          stockChange('prd_ev_late', 5),
+          stockChange('prd_ev_late', 2),
+        ]),
+      );
     });
 
     it('publishes what order events do to stock: a cancellation returns it, a payment sells it unseen, a refund restocks it', async () => {
@@ -238,12 +257,14 @@ describe.each(BACKENDS)('catalog change events on %s', (backend) => {
         amount: eur(2000),
       });
       await eventually(async () => expect(await events.changesOf('prd_ev_saga')).toHaveLength(4));
-      expect(await events.changesOf('prd_ev_saga')).toEqual([
-        stockChange('prd_ev_saga', 5),
-        stockChange('prd_ev_saga', 3),
-        stockChange('prd_ev_saga', 6),
-        stockChange('prd_ev_saga', 8),
-      ]);
+      expect(await events.changesOf('prd_ev_saga')).toEqual(
+        inVersions([
+          stockChange('prd_ev_saga', 5),
+          stockChange('prd_ev_saga', 3),
+          stockChange('prd_ev_saga', 6),
+          stockChange('prd_ev_saga', 8),
+        ]),
+      );
     });
   });
 
@@ -263,9 +284,11 @@ describe.each(BACKENDS)('catalog change events on %s', (backend) => {
 
       const { product: priced } = await product.client.getProduct({ id: 'prd_ev_priced' });
       expect(priced?.price).toEqual(eur(1250));
-      expect(await events.changesOf('prd_ev_priced')).toEqual([
-        { productId: 'prd_ev_priced', changed: ['price'], price: eur(1250), stockAvailable: 4 },
-      ]);
+      expect(await events.changesOf('prd_ev_priced')).toEqual(
+        inVersions([
+          { productId: 'prd_ev_priced', changed: ['price'], price: eur(1250), stockAvailable: 4 },
+        ]),
+      );
     });
 
     it('sets a price of 0 and back, and later stock events carry the price in force', async () => {
@@ -277,11 +300,13 @@ describe.each(BACKENDS)('catalog change events on %s', (backend) => {
       });
       await product.client.setProductPrice({ productId: 'prd_ev_free', price: eur(900) });
 
-      expect(await events.changesOf('prd_ev_free')).toEqual([
-        { productId: 'prd_ev_free', changed: ['price'], price: eur(0), stockAvailable: 3 },
-        stockChange('prd_ev_free', 2, 0),
-        { productId: 'prd_ev_free', changed: ['price'], price: eur(900), stockAvailable: 2 },
-      ]);
+      expect(await events.changesOf('prd_ev_free')).toEqual(
+        inVersions([
+          { productId: 'prd_ev_free', changed: ['price'], price: eur(0), stockAvailable: 3 },
+          stockChange('prd_ev_free', 2, 0),
+          { productId: 'prd_ev_free', changed: ['price'], price: eur(900), stockAvailable: 2 },
+        ]),
+      );
     });
 
     it('answers NOT_FOUND for an unknown product', async () => {
@@ -336,14 +361,16 @@ describe.each(BACKENDS)('catalog change events on %s', (backend) => {
         price: eur(MAX_PRICE_MINOR),
       });
       expect(highest.product?.price).toEqual(eur(MAX_PRICE_MINOR));
-      expect(await events.changesOf('prd_ev_strict')).toEqual([
-        {
-          productId: 'prd_ev_strict',
-          changed: ['price'],
-          price: eur(MAX_PRICE_MINOR),
-          stockAvailable: 2,
-        },
-      ]);
+      expect(await events.changesOf('prd_ev_strict')).toEqual(
+        inVersions([
+          {
+            productId: 'prd_ev_strict',
+            changed: ['price'],
+            price: eur(MAX_PRICE_MINOR),
+            stockAvailable: 2,
+          },
+        ]),
+      );
     });
   });
 

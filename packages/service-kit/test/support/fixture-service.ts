@@ -102,6 +102,7 @@ class FixtureProductController {
         price: { amountMinor: Number(row.price_minor), currency: row.currency },
         imageUrl: '',
         stockAvailable: 0,
+        version: 1,
       },
     };
   }

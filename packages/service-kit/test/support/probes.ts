@@ -143,6 +143,7 @@ export async function startDownstreamCatalog(): Promise<{
           price: { amountMinor: 1200, currency: 'EUR' },
           imageUrl: '',
           stockAvailable: 3,
+          version: 1,
         },
       });
     },

@@ -2,7 +2,7 @@ import type { Express, Request, RequestHandler, Response } from 'express';
 import { runWithLogContext, type LogContext } from '@mercato/logger';
 import { type z } from 'zod';
 import { requirePrincipal, type Principal } from '../auth.js';
-import { strongEtag, type CatalogCache } from '../catalog/catalog-cache.js';
+import { strongEtag, type CatalogCache, type CatalogItem } from '../catalog/catalog-cache.js';
 import { writeCatalogResponse } from '../catalog/catalog-response.js';
 import { fieldErrorsOf, HttpProblem } from '../problem.js';
 
@@ -28,6 +28,8 @@ export interface RouteInput<P, Q, H, B> {
 export interface RouteResult<R> {
   body: R;
   headers?: Record<string, string>;
+  /** Of a catalog read: the products inside `body`, for the catalog cache to keep up to date. */
+  catalogItems?: CatalogItem[];
 }
 
 /**
@@ -142,7 +144,7 @@ function routeHandler(route: RouteDefinition, catalog: CatalogServing): RequestH
         return;
       }
     }
-    // Taken before the read: a change evicting while the read is in flight must win over it.
+    // Taken before the read: a change reaching the cache while the read is in flight wins over it.
     const ticket = catalogKey !== undefined ? cache?.ticket() : undefined;
     // Entered again here: body parsing resumes on stream callbacks, which need not carry the
     // context the correlation middleware opened, and outgoing gRPC calls read it.
@@ -150,9 +152,10 @@ function routeHandler(route: RouteDefinition, catalog: CatalogServing): RequestH
       route.handle(input as never),
     );
     if (catalogKey !== undefined) {
-      const body = Buffer.from(JSON.stringify(result.body));
       const entry =
-        cache && ticket ? cache.store(catalogKey, body, ticket) : { body, etag: strongEtag(body) };
+        cache && ticket
+          ? cache.store(catalogKey, result.body, result.catalogItems ?? [], ticket)
+          : uncached(result.body);
       if (result.headers) res.set(result.headers);
       writeCatalogResponse(req, res, entry);
       return;
@@ -162,6 +165,12 @@ function routeHandler(route: RouteDefinition, catalog: CatalogServing): RequestH
       .set(result.headers ?? {})
       .json(result.body);
   };
+}
+
+/** The bytes and strong ETag of a catalog response that no cache keeps. */
+function uncached(value: unknown): { body: Buffer; etag: string } {
+  const body = Buffer.from(JSON.stringify(value));
+  return { body, etag: strongEtag(body) };
 }
 
 /** A signal aborted when the response closes before it was sent in full (the client went away). */

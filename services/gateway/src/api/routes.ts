@@ -8,7 +8,7 @@ import type { Money } from '@mercato/contracts/common';
 import type { z } from 'zod';
 import type { TokenService } from '../auth.js';
 import type { Backends } from '../backends/backends.js';
-import { CatalogCache } from '../catalog/catalog-cache.js';
+import { CatalogCache, type CatalogItem, type ProductState } from '../catalog/catalog-cache.js';
 import { HttpProblem } from '../problem.js';
 import { API_PREFIX, defineRoute, type RouteDefinition } from './route-registry.js';
 import {
@@ -35,6 +35,21 @@ import { type OrderWaits, preferredWaitSeconds } from '../orders/order-waits.js'
 const money = (value: Money | undefined) => ({
   amountMinor: value?.amountMinor ?? 0,
   currency: value?.currency ?? '',
+});
+
+/** A product as the catalog cache keeps it up to date: its view and the version it was read at. */
+const catalogItem = (product: Product, view: z.input<typeof productSchema>): CatalogItem => ({
+  productId: product.id,
+  version: product.version,
+  view,
+});
+
+/** A product's state as an order's reservation left it, for the catalog cache. */
+const productState = (product: Product): ProductState => ({
+  productId: product.id,
+  version: product.version,
+  price: money(product.price),
+  stockAvailable: product.stockAvailable,
 });
 
 const toProduct = (product: Product): z.input<typeof productSchema> => ({
@@ -98,8 +113,9 @@ function present<T>(value: T | undefined, what: string): T {
 
 /**
  * Every operation of the public API, in the order the OpenAPI document lists them. `cache` is the
- * catalog cache: orders placed or cancelled through this gateway evict their products at once, so
- * the caller's next catalog read shows the new stock (other replicas evict on the change event).
+ * catalog cache: an order placed through this gateway applies its reservation's products to it,
+ * and a cancelled one evicts its products, at once, so the caller's next catalog read shows the new
+ * stock (other replicas learn of it from the change event).
  */
 export function apiRoutes(
   backends: Backends,
@@ -111,6 +127,18 @@ export function apiRoutes(
   const toOrder = (order: Order) => orderView(order, options.traceUiUrl);
   const evictLines = (order: Order) => {
     for (const line of order.lines) cache?.evictProduct(line.productId);
+  };
+  // A new order's answer carries its products as the reservation left them: the cache shows the
+  // new stock at once. A product it does not carry (a retry answered from the stored order) is
+  // evicted instead, so the caller's next read asks the product service.
+  const applyReservation = (order: Order, products: readonly Product[]) => {
+    const carried = new Set<string>();
+    for (const product of products) {
+      cache?.apply(productState(product));
+      carried.add(product.id);
+    }
+    for (const line of order.lines)
+      if (!carried.has(line.productId)) cache?.evictProduct(line.productId);
   };
   return [
     defineRoute({
@@ -154,12 +182,14 @@ export function apiRoutes(
             query: query.q ?? '',
           }),
         );
+        const views = page.products.map(toProduct);
         return {
           body: {
-            products: page.products.map(toProduct),
+            products: views,
             nextPageToken: page.nextPageToken || null,
             totalSize: page.totalSize,
           },
+          catalogItems: page.products.map((product, index) => catalogItem(product, views[index]!)),
         };
       },
     }),
@@ -178,7 +208,9 @@ export function apiRoutes(
         const { product } = await backends.product.call((client) =>
           client.getProduct({ id: params.productId }),
         );
-        return { body: toProduct(present(product, 'a product')) };
+        const found = present(product, 'a product');
+        const view = toProduct(found);
+        return { body: view, catalogItems: [catalogItem(found, view)] };
       },
     }),
     defineRoute({
@@ -218,7 +250,7 @@ export function apiRoutes(
       },
       errors: [409],
       async handle({ headers, body, principal }) {
-        const { order } = await backends.order.call((client) =>
+        const { order, products } = await backends.order.call((client) =>
           client.createOrder({
             customerId: principal.customerId,
             lines: body.lines,
@@ -227,7 +259,7 @@ export function apiRoutes(
           }),
         );
         const placed = present(order, 'an order');
-        evictLines(placed);
+        applyReservation(placed, products);
         const created = toOrder(placed);
         return { body: created, headers: { Location: `${API_PREFIX}/orders/${created.id}` } };
       },

@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 
 /** A serialized catalog response, ready to send again. */
 export interface CachedResponse {
-  /** The JSON body, exactly as first sent. */
+  /** The JSON body, exactly as sent. */
   body: Buffer;
   /** Strong validator of `body`: a quoted hash of its bytes. */
   etag: string;
-  storedAt: number;
 }
 
 /** The strong ETag of a body: the same bytes always get the same tag, other bytes another one. */
@@ -14,49 +13,129 @@ export function strongEtag(body: Buffer): string {
   return `"${createHash('sha1').update(body).digest('base64url')}"`;
 }
 
+/** What of a product changes while it is cached: the fields of its view that a change rewrites. */
+export interface CatalogProductView {
+  price: { amountMinor: number; currency: string };
+  stockAvailable: number;
+}
+
+/**
+ * A product inside a response offered to the cache: its view (the very object inside the response
+ * body, which a later change rewrites in place) and the version it was read at.
+ */
+export interface CatalogItem {
+  productId: string;
+  version: number;
+  view: CatalogProductView;
+}
+
+/** A product as a change left it: what product.changed.v1 or an order's reservation tells. */
+export interface ProductState {
+  productId: string;
+  version: number;
+  price: { amountMinor: number; currency: string };
+  stockAvailable: number;
+}
+
 /** Options of a catalog cache. */
 export interface CatalogCacheOptions {
-  /** Longest an entry is served without any change event evicting it. */
+  /** Longest an entry is served from when it was read, whatever changes patched it since. */
   maxAgeMs: number;
   /** Entries kept at most; the oldest is dropped first. */
   maxEntries: number;
+  /**
+   * Longest a backend read may take and still be stored: the cache remembers each product's
+   * latest change this long, to bring a read that raced with it up to date (default 10 s).
+   */
+  fillWindowMs?: number;
   now?: () => number;
 }
 
 /** A token taken before a backend read; the read's result may be stored only with it. */
 export interface FillTicket {
   readonly epoch: number;
+  readonly takenAt: number;
 }
 
 /** Counts of what the cache did, for metrics. */
 export interface CatalogCacheCounters {
   onEvict?(scope: 'product' | 'all'): void;
+  /**
+   * A versioned change reached the cache: `applied` to the entries showing the product, `stale`
+   * (they, or a change before, had that version or a newer one) or `uncached` (none shows it).
+   */
+  onChange?(outcome: 'applied' | 'stale' | 'uncached'): void;
 }
 
 const PRODUCT_KEY_PREFIX = 'product:';
+const DEFAULT_FILL_WINDOW_MS = 10_000;
+
+interface Entry {
+  readonly key: string;
+  /** The response body as a value; patched in place through its items' views. */
+  readonly value: unknown;
+  readonly items: readonly CatalogItem[];
+  readonly storedAt: number;
+  /** The bytes of `value`, made again on the next read after a patch. */
+  rendered: CachedResponse | undefined;
+}
+
+interface Remembered {
+  readonly state: ProductState;
+  readonly at: number;
+}
+
+function render(value: unknown): CachedResponse {
+  const body = Buffer.from(JSON.stringify(value));
+  return { body, etag: strongEtag(body) };
+}
+
+function patch(item: CatalogItem, state: ProductState): void {
+  item.version = state.version;
+  item.view.price = { amountMinor: state.price.amountMinor, currency: state.price.currency };
+  item.view.stockAvailable = state.stockAvailable;
+}
 
 /**
  * The gateway's in-memory cache of catalog responses (a product, a page of products, the
  * categories). It is only trusted while a change feed is live: `setLive(false)` empties it and
  * refuses fills until the feed is live again.
  *
- * Staleness is ruled out by two rules. (1) Every change evicts: a product's entry and every list
- * (lists show stock and prices too). (2) A fill races with evictions — a backend read that started
- * before a change can return after the change's eviction — so a read takes a {@link FillTicket}
- * first, and its result is stored only if no eviction happened since.
+ * A change to a product's price or stock does not evict: every product inside a cached response
+ * carries the version it was read at, and a change with a higher version ({@link apply}, from
+ * product.changed.v1 or from an order placed through this gateway) rewrites that product's price
+ * and stock in every entry that shows it, in place; the bytes and the ETag are made again on the
+ * next read. A change that is not newer is ignored, so events that arrive late or twice never roll
+ * an entry back. Which products a list holds does not depend on price or stock (lists filter by
+ * category and text and sort by category and name), so no change moves a product into or out of
+ * a list.
+ *
+ * A read races with changes — it can start before a change and return after the change was
+ * applied — so a read takes a {@link FillTicket} first, and the cache remembers the latest change
+ * of each product for `fillWindowMs`: a stored read is brought up to every change newer than
+ * what it read. A change without a version (an older product service) evicts the entries showing
+ * that product instead, and no read that began before it is stored.
  */
 export class CatalogCache {
-  // Products by product key; everything else (pages, categories) apart, so that a change, which
-  // must drop every list, drops them in one step.
-  readonly #products = new Map<string, CachedResponse>();
-  readonly #lists = new Map<string, CachedResponse>();
-  readonly #options: Required<Omit<CatalogCacheOptions, 'now'>> & { now: () => number };
+  // Insertion order is age order, so the oldest entry is the first.
+  readonly #entries = new Map<string, Entry>();
+  // The entries showing each product, so a change finds them without scanning every list.
+  readonly #byProduct = new Map<string, Set<Entry>>();
+  // The latest change of each product in the last fillWindowMs, oldest first.
+  readonly #recent = new Map<string, Remembered>();
+  readonly #maxAgeMs: number;
+  readonly #maxEntries: number;
+  readonly #fillWindowMs: number;
+  readonly #now: () => number;
   readonly #counters: CatalogCacheCounters;
   #epoch = 0;
   #live = false;
 
   constructor(options: CatalogCacheOptions, counters: CatalogCacheCounters = {}) {
-    this.#options = { now: Date.now, ...options };
+    this.#maxAgeMs = options.maxAgeMs;
+    this.#maxEntries = options.maxEntries;
+    this.#fillWindowMs = options.fillWindowMs ?? DEFAULT_FILL_WINDOW_MS;
+    this.#now = options.now ?? Date.now;
     this.#counters = counters;
   }
 
@@ -67,11 +146,7 @@ export class CatalogCache {
 
   /** Entries held now. */
   get size(): number {
-    return this.#products.size + this.#lists.size;
-  }
-
-  #mapOf(key: string): Map<string, CachedResponse> {
-    return key.startsWith(PRODUCT_KEY_PREFIX) ? this.#products : this.#lists;
+    return this.#entries.size;
   }
 
   /** Trust the cache (the feed is live) or stop trusting it (emptied; fills refused). */
@@ -89,45 +164,95 @@ export class CatalogCache {
   /** A fresh entry, or undefined (missing, too old, or the cache is not live). */
   get(key: string): CachedResponse | undefined {
     if (!this.#live) return undefined;
-    const entries = this.#mapOf(key);
-    const entry = entries.get(key);
+    const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    if (this.#options.now() - entry.storedAt >= this.#options.maxAgeMs) {
-      entries.delete(key);
+    if (this.#now() - entry.storedAt >= this.#maxAgeMs) {
+      this.#remove(entry);
       return undefined;
     }
-    return entry;
+    return (entry.rendered ??= render(entry.value));
   }
 
   /** Taken before the backend read whose result will be offered to {@link store}. */
   ticket(): FillTicket {
-    return { epoch: this.#epoch };
+    return { epoch: this.#epoch, takenAt: this.#now() };
   }
 
   /**
-   * Stores a response read with `ticket`, unless the cache is not live or anything was evicted
-   * since the ticket was taken (the read may predate that change). Returns the entry either way,
-   * so the caller sends the same bytes and ETag.
+   * Offers a response read with `ticket`: `value` is its body, `items` the products inside it.
+   * Each item older than a change the cache remembers is brought up to it first; then the
+   * response is stored, unless the cache is not live, an eviction happened since the ticket was
+   * taken, or the read took longer than the fill window. Returns the bytes to send either way —
+   * the stored ones when stored, so the caller sends the same bytes and ETag as later hits.
    */
-  store(key: string, body: Buffer, ticket: FillTicket): CachedResponse {
-    const entry: CachedResponse = { body, etag: strongEtag(body), storedAt: this.#options.now() };
-    if (!this.#live || ticket.epoch !== this.#epoch) return entry;
-    const entries = this.#mapOf(key);
-    entries.delete(key);
-    entries.set(key, entry);
-    if (entries.size > this.#options.maxEntries) {
-      const oldest = entries.keys().next().value;
-      if (oldest !== undefined) entries.delete(oldest);
+  store(
+    key: string,
+    value: unknown,
+    items: readonly CatalogItem[],
+    ticket: FillTicket,
+  ): CachedResponse {
+    const now = this.#now();
+    this.#forget(now);
+    for (const item of items) {
+      const latest = this.#recent.get(item.productId)?.state;
+      if (latest !== undefined && latest.version > item.version) patch(item, latest);
     }
-    return entry;
+    const rendered = render(value);
+    if (!this.#live || ticket.epoch !== this.#epoch || now - ticket.takenAt > this.#fillWindowMs) {
+      return rendered;
+    }
+    const previous = this.#entries.get(key);
+    if (previous !== undefined) this.#remove(previous);
+    const entry: Entry = { key, value, items, storedAt: now, rendered };
+    this.#entries.set(key, entry);
+    for (const item of items) {
+      let holders = this.#byProduct.get(item.productId);
+      if (holders === undefined) this.#byProduct.set(item.productId, (holders = new Set()));
+      holders.add(entry);
+    }
+    if (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.values().next().value;
+      if (oldest !== undefined) this.#remove(oldest);
+    }
+    return rendered;
   }
 
-  /** A product changed: its entry and every other entry (lists, categories) go. */
+  /**
+   * A product changed, to `state`: every entry showing an older version of it shows `state` from
+   * now on. A state no newer than what the cache knows changes nothing.
+   */
+  apply(state: ProductState): void {
+    const now = this.#now();
+    this.#forget(now);
+    const known = this.#recent.get(state.productId)?.state;
+    if (known !== undefined && known.version >= state.version) {
+      this.#counters.onChange?.('stale');
+      return;
+    }
+    // Re-inserted, so the map stays in the order the changes arrived.
+    this.#recent.delete(state.productId);
+    this.#recent.set(state.productId, { state, at: now });
+    const holders = this.#byProduct.get(state.productId);
+    let patched = 0;
+    for (const entry of holders ?? []) {
+      for (const item of entry.items) {
+        if (item.productId === state.productId && item.version < state.version) {
+          patch(item, state);
+          entry.rendered = undefined;
+          patched += 1;
+        }
+      }
+    }
+    this.#counters.onChange?.(patched > 0 ? 'applied' : holders ? 'stale' : 'uncached');
+  }
+
+  /**
+   * A product changed in a way the cache cannot apply (no version): the entries showing it go, and
+   * no read that began before is stored.
+   */
   evictProduct(productId: string): void {
     this.#epoch += 1;
-    this.#products.delete(CatalogCache.productKey(productId));
-    // Lists and categories can show any product, so they all go; other products' entries stay.
-    this.#lists.clear();
+    for (const entry of [...(this.#byProduct.get(productId) ?? [])]) this.#remove(entry);
     this.#counters.onEvict?.('product');
   }
 
@@ -137,9 +262,27 @@ export class CatalogCache {
     this.#counters.onEvict?.('all');
   }
 
+  #remove(entry: Entry): void {
+    if (this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key);
+    for (const item of entry.items) {
+      const holders = this.#byProduct.get(item.productId);
+      holders?.delete(entry);
+      if (holders?.size === 0) this.#byProduct.delete(item.productId);
+    }
+  }
+
+  /** Drops the changes older than the fill window: no read that could need them is stored. */
+  #forget(now: number): void {
+    for (const [productId, remembered] of this.#recent) {
+      if (now - remembered.at <= this.#fillWindowMs) break;
+      this.#recent.delete(productId);
+    }
+  }
+
   #clear(): void {
     this.#epoch += 1;
-    this.#products.clear();
-    this.#lists.clear();
+    this.#entries.clear();
+    this.#byProduct.clear();
+    this.#recent.clear();
   }
 }

@@ -5,11 +5,12 @@ import type { Registry } from 'prom-client';
 import { createEventFeed, type EventFeed } from '../feeds/event-feed.js';
 import type { CatalogCache } from './catalog-cache.js';
 
-/** The catalog change feed: Kafka's `products` topic, evicting the gateway's catalog cache. */
+/** The catalog change feed: Kafka's `products` topic, keeping the gateway's catalog cache fresh. */
 export type CatalogFeed = EventFeed;
 
 /**
- * Keeps `cache` fresh from product.changed.v1 events: each evicts its product (and every list); an
+ * Keeps `cache` fresh from product.changed.v1 events: each one's price and stock are applied to
+ * every cached response showing the product (an event without a version evicts them); an
  * unreadable record evicts everything; while the feed is not live (not yet joined, broker gone,
  * rebalancing) the cache neither serves nor stores. A broker outage therefore costs speed, never
  * freshness: catalog reads go to the product service as they would without a cache.
@@ -35,7 +36,10 @@ export function createCatalogFeed(options: {
     topic: TOPICS.products,
     logger,
     onEvent: (event) => {
-      if (event.type === 'product.changed.v1') cache.evictProduct(event.data.productId);
+      if (event.type !== 'product.changed.v1') return;
+      const { productId, version, price, stockAvailable } = event.data;
+      if (version === undefined) cache.evictProduct(productId);
+      else cache.apply({ productId, version, price, stockAvailable });
     },
     onInvalid: (error) => {
       logger.warn({ err: error }, 'unreadable record on the products topic; catalog cache emptied');

@@ -67,7 +67,8 @@ export class OrdersGrpcController {
   @GrpcMethod(SERVICE, 'CreateOrder')
   async createOrder(request: unknown): Promise<CreateOrderResponse> {
     const command = parseRequest(createOrderRequest, request);
-    return { order: toOrderMessage(await this.orders.create(command)) };
+    const { order, products } = await this.orders.create(command);
+    return { order: toOrderMessage(order), products };
   }
 
   @GrpcMethod(SERVICE, 'GetOrder')

@@ -63,14 +63,18 @@ export class OrdersService {
     private readonly metrics: OrderMetrics,
   ) {}
 
-  /** Creates the order, or returns the one this idempotency key already created. */
-  async create(command: CreateOrderCommand): Promise<OrderRecord> {
+  /**
+   * Creates the order, or returns the one this idempotency key already created. With a new order
+   * come the products as its reservation left them (the product service's answer, passed on for
+   * callers that cache the catalog); a retry answered from the stored order has none.
+   */
+  async create(command: CreateOrderCommand): Promise<{ order: OrderRecord; products: Product[] }> {
     const hash = requestHash(command);
     const existing = await this.orders.findByIdempotencyKey(
       command.customerId,
       command.idempotencyKey,
     );
-    if (existing) return this.sameRequestOrConflict(existing, hash);
+    if (existing) return { order: this.sameRequestOrConflict(existing, hash), products: [] };
 
     const id = orderIdFor(command.customerId, command.idempotencyKey);
     // One call reserves the stock and answers the products as they were when it was reserved:
@@ -122,12 +126,12 @@ export class OrdersService {
         { orderId: id, totalMinor: order.totalMinor, currency: order.currency },
         'order created',
       );
-      return order;
+      return { order, products };
     }
     // A concurrent retry of the same key inserted it first.
     const winner = await this.orders.findById(id);
     if (!winner) throw new Error(`order ${id} vanished after a conflicting insert`);
-    return this.sameRequestOrConflict(winner, hash);
+    return { order: this.sameRequestOrConflict(winner, hash), products };
   }
 
   /** The order; with a customer id, another customer's order does not exist. */

@@ -60,6 +60,7 @@ export const toProductMessage = (record: ProductRecord): Product => ({
   price: { amountMinor: record.priceMinor, currency: record.currency },
   imageUrl: record.imageUrl,
   stockAvailable: record.stockAvailable,
+  version: record.version,
 });
 
 /**

@@ -17,6 +17,8 @@ export interface ProductRecord {
   currency: string;
   imageUrl: string;
   stockAvailable: number;
+  /** Bumped by every change to the price or the available stock ({@link recordProductChanges}). */
+  version: number;
 }
 
 /** Filter and page of a catalog listing. */
@@ -38,12 +40,16 @@ export interface ProductRow {
   currency: string;
   image_url: string;
   stock_available: string | number;
+  version: string | number;
 }
+
+/** The columns of a {@link ProductRow} from `products p`, but for the available stock. */
+export const PRODUCT_COLUMNS =
+  'p.id, p.sku, p.name, p.description, p.category, p.price_minor, p.currency, p.image_url, p.version';
 
 /** Every column of a product and its available stock; callers add WHERE, ORDER and locks. */
 export const SELECT_PRODUCT = `
-  SELECT p.id, p.sku, p.name, p.description, p.category, p.price_minor, p.currency, p.image_url,
-         COALESCE(s.on_hand - s.reserved, 0) AS stock_available
+  SELECT ${PRODUCT_COLUMNS}, COALESCE(s.on_hand - s.reserved, 0) AS stock_available
     FROM products p LEFT JOIN stock s ON s.product_id = p.id`;
 
 /** A {@link SELECT_PRODUCT} row as the catalog's record. */
@@ -57,6 +63,7 @@ export const toRecord = (row: ProductRow): ProductRecord => ({
   currency: row.currency,
   imageUrl: row.image_url,
   stockAvailable: Number(row.stock_available),
+  version: Number(row.version),
 });
 
 /** Escapes LIKE wildcards so a search for "50%" finds "50%", not everything. */

@@ -3,7 +3,7 @@ import type { Queryable } from '@mercato/db';
 import { appendToOutbox } from '@mercato/messaging';
 import { SERVICE_NAME } from '../product.constants.js';
 import {
-  SELECT_PRODUCT,
+  PRODUCT_COLUMNS,
   toRecord,
   type ProductRecord,
   type ProductRow,
@@ -21,10 +21,12 @@ export type ProductChange = EventData<'product.changed.v1'>['changed'][number];
  * the price as it was publishes nothing. A product named more than once gets one event. Returns
  * the products as the events carry them, by id.
  *
- * The product rows are read `FOR SHARE`, which waits for a price change in flight
- * (`SetProductPrice` holds the row `FOR NO KEY UPDATE`) to commit, so a stock event never carries
- * a price older than the price event before it. Stock rows need no such lock: the caller updated
- * them, so it holds their locks already.
+ * Each product's `version` goes up by one here, in one statement that also reads the product back.
+ * Its row lock (`FOR NO KEY UPDATE`, taken in id order) orders every change of one product: a
+ * price change holds it too, so a stock event never carries a price older than the price event
+ * before it, and versions rise in the order the changes commit. Stock rows need no lock here: the
+ * caller updated them, so it holds their locks already. The lock does not block the foreign-key
+ * checks of new reservation lines (`FOR KEY SHARE`).
  */
 export async function recordProductChanges(
   tx: Queryable,
@@ -34,10 +36,16 @@ export async function recordProductChanges(
   const ids = [...new Set(productIds)].sort();
   if (ids.length === 0) return [];
   const { rows } = await tx.query<ProductRow>(
-    `${SELECT_PRODUCT} WHERE p.id = ANY($1::text[]) ORDER BY p.id FOR SHARE OF p`,
+    `WITH locked AS (
+       SELECT id FROM products WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE
+     )
+     UPDATE products p SET version = p.version + 1 FROM locked WHERE p.id = locked.id
+     RETURNING ${PRODUCT_COLUMNS},
+       COALESCE((SELECT s.on_hand - s.reserved FROM stock s WHERE s.product_id = p.id), 0)
+         AS stock_available`,
     [ids],
   );
-  const products = rows.map(toRecord);
+  const products = rows.map(toRecord).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const product of products) {
     await appendToOutbox(
       tx,
@@ -46,6 +54,7 @@ export async function recordProductChanges(
         changed: [...changed],
         price: { amountMinor: product.priceMinor, currency: product.currency },
         stockAvailable: product.stockAvailable,
+        version: product.version,
       }),
     );
   }
