@@ -63,6 +63,12 @@ export interface ConsumerOptions {
   sessionTimeoutMs?: number;
   /** Heartbeat interval (default 3 000 ms); also the longest a retry wait goes without one. */
   heartbeatIntervalMs?: number;
+  /**
+   * How often the offsets of resolved records are committed (default 1 000 ms), besides at a
+   * rebalance and at stop. A crash redelivers at most this long's records, which the idempotent
+   * handlers recognise.
+   */
+  commitIntervalMs?: number;
 }
 
 /** A running consumer group member. */

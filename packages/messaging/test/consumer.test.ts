@@ -326,6 +326,44 @@ describe('Kafka event consumer', () => {
     expect(committed?.partitions).toEqual([expect.objectContaining({ partition: 0, offset: '1' })]);
   });
 
+  it('commits what it resolved once per commit interval, not per record, and the rest at stop', async () => {
+    const published = async () => {
+      const topic = await newTopic(1);
+      const orderId = uniqueName('order');
+      for (let index = 0; index < 3; index += 1)
+        await publish(topic, orderId, serializeEvent(orderCancelled(orderId)));
+      return { topic, orderId };
+    };
+    const committedOffset = async (groupId: string, topic: string) => {
+      const [entry] = await inspector.admin.fetchOffsets({ groupId, topics: [topic] });
+      return entry?.partitions.find(({ partition }) => partition === 0)?.offset;
+    };
+
+    // A short interval: committed while it runs, with no stop.
+    const first = await published();
+    const often = await startConsumer({
+      topics: [first.topic],
+      handler: recordEffect,
+      commitIntervalMs: 100,
+    });
+    await eventually(async () =>
+      expect(await committedOffset(often.groupId, first.topic)).toBe('3'),
+    );
+    expect(await effectsFor(first.orderId)).toBe(3);
+
+    // An interval longer than the test: all three are handled, none committed until the stop.
+    const second = await published();
+    const seldom = await startConsumer({
+      topics: [second.topic],
+      handler: recordEffect,
+      commitIntervalMs: 600_000,
+    });
+    await eventually(async () => expect(await effectsFor(second.orderId)).toBe(3));
+    expect(await committedOffset(seldom.groupId, second.topic)).toBe('-1');
+    await seldom.consumer.stop();
+    expect(await committedOffset(seldom.groupId, second.topic)).toBe('3');
+  });
+
   it('carries an event from the outbox through the relay to a handler, with the trace context of the request', async () => {
     const topic = await newTopic();
     const orderId = uniqueName('order');
