@@ -115,6 +115,11 @@ export const gatewayConfigSchema = baseServiceSchema.extend({
   CATALOG_CACHE_MAX_ENTRIES: integer({ min: 1, max: 1_000_000 })
     .default(10_000)
     .describe('Cached catalog responses kept at most (oldest dropped first)'),
+  CATALOG_CACHE_MAX_BYTES: integer({ min: 64 * 1024, max: 1024 * 1024 * 1024 })
+    .default(16 * 1024 * 1024)
+    .describe(
+      'Bytes of cached catalog response bodies kept at most (oldest dropped first); memory held is a small multiple of it',
+    ),
   TRUST_PROXY_HOPS: integer({ min: 0, max: 10 })
     .default(0)
     .describe('Reverse proxies in front of the gateway whose X-Forwarded-For is trusted'),

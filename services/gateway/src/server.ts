@@ -357,7 +357,11 @@ function catalogCaching(
     ['outcome'],
   );
   const cache = new CatalogCache(
-    { maxAgeMs: config.CATALOG_CACHE_MAX_AGE, maxEntries: config.CATALOG_CACHE_MAX_ENTRIES },
+    {
+      maxAgeMs: config.CATALOG_CACHE_MAX_AGE,
+      maxEntries: config.CATALOG_CACHE_MAX_ENTRIES,
+      maxBytes: config.CATALOG_CACHE_MAX_BYTES,
+    },
     {
       onEvict: (scope) => evictions.inc({ scope }),
       onChange: (outcome) => changes.inc({ outcome }),
@@ -370,6 +374,14 @@ function catalogCaching(
     // Read when scraped, not on every change.
     collect() {
       this.set(cache.size);
+    },
+  });
+  new Gauge({
+    name: 'gateway_catalog_cache_bytes',
+    help: 'Bytes of the response bodies in the catalog cache (CATALOG_CACHE_MAX_BYTES bounds it).',
+    registers: [metrics],
+    collect() {
+      this.set(cache.bytes);
     },
   });
   const feed = createCatalogFeed({

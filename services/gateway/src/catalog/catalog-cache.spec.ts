@@ -48,7 +48,12 @@ const json = (bytes: Buffer | undefined) =>
   bytes ? (JSON.parse(bytes.toString()) as unknown) : undefined;
 
 function liveCache(
-  options: { maxAgeMs?: number; maxEntries?: number; fillWindowMs?: number } = {},
+  options: {
+    maxAgeMs?: number;
+    maxEntries?: number;
+    maxBytes?: number;
+    fillWindowMs?: number;
+  } = {},
 ) {
   const clock = { now: 1_000 };
   const evictions: string[] = [];
@@ -58,6 +63,7 @@ function liveCache(
       maxAgeMs: options.maxAgeMs ?? 60_000,
       maxEntries: options.maxEntries ?? 100,
       fillWindowMs: options.fillWindowMs ?? 10_000,
+      ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
       now: () => clock.now,
     },
     { onEvict: (scope) => evictions.push(scope), onChange: (outcome) => changes.push(outcome) },
@@ -221,6 +227,28 @@ describe('CatalogCache', () => {
     cache.apply(change('p1', 2, 0));
     expect(first.view.stockAvailable).toBe(5);
     expect(cache.size).toBe(2);
+  });
+
+  it('keeps at most maxBytes of bodies, dropping the oldest first, and keeps no body larger than that', () => {
+    const { cache, storeProduct } = liveCache({ maxBytes: 250 });
+    const size = storeProduct(read('p1', 1)).body.length;
+    expect(cache.bytes).toBe(size);
+    storeProduct(read('p2', 1));
+    storeProduct(read('p3', 1));
+    expect(cache.bytes).toBe(3 * size);
+    storeProduct(read('p4', 1));
+    expect(cache.size).toBe(3);
+    expect(cache.bytes).toBe(3 * size);
+    expect(cache.get(product('p1'))).toBeUndefined();
+    const big = page(...Array.from({ length: 5 }, (_, index) => read(`p${index}`, 1)));
+    const sent = cache.store('products?[5]', big.value, big.items, cache.ticket());
+    expect(sent.body.length).toBeGreaterThan(250);
+    expect(cache.get('products?[5]')).toBeUndefined();
+    expect(cache.size).toBe(3);
+    // A patch that changes a body's length is counted once the body is made again.
+    cache.apply(change('p4', 2, 12_345, 123_456));
+    expect(cache.get(product('p4'))!.body.length).toBe(size + 6);
+    expect(cache.bytes).toBe(3 * size + 6);
   });
 
   it('empties itself on evictAll', () => {

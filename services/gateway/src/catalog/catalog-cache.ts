@@ -44,6 +44,12 @@ export interface CatalogCacheOptions {
   /** Entries kept at most; the oldest is dropped first. */
   maxEntries: number;
   /**
+   * Bytes of response bodies kept at most (the oldest entries are dropped first; a larger body is
+   * not kept). Each entry is held twice — as bytes to send and as a value to patch — so the memory
+   * it takes is a small multiple of this. Default: unbounded.
+   */
+  maxBytes?: number;
+  /**
    * Longest a backend read may take and still be stored: the cache remembers each product's
    * latest change this long, to bring a read that raced with it up to date (default 10 s).
    */
@@ -78,6 +84,8 @@ interface Entry {
   readonly storedAt: number;
   /** The bytes of `value`, made again on the next read after a patch. */
   rendered: CachedResponse | undefined;
+  /** The body's length when last rendered, as counted in the cache's bytes. */
+  bytes: number;
 }
 
 interface Remembered {
@@ -125,15 +133,19 @@ export class CatalogCache {
   readonly #recent = new Map<string, Remembered>();
   readonly #maxAgeMs: number;
   readonly #maxEntries: number;
+  readonly #maxBytes: number;
   readonly #fillWindowMs: number;
   readonly #now: () => number;
   readonly #counters: CatalogCacheCounters;
   #epoch = 0;
   #live = false;
+  // Body bytes of the entries, as last rendered.
+  #bytes = 0;
 
   constructor(options: CatalogCacheOptions, counters: CatalogCacheCounters = {}) {
     this.#maxAgeMs = options.maxAgeMs;
     this.#maxEntries = options.maxEntries;
+    this.#maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
     this.#fillWindowMs = options.fillWindowMs ?? DEFAULT_FILL_WINDOW_MS;
     this.#now = options.now ?? Date.now;
     this.#counters = counters;
@@ -147,6 +159,11 @@ export class CatalogCache {
   /** Entries held now. */
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Body bytes of the entries held now. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Trust the cache (the feed is live) or stop trusting it (emptied; fills refused). */
@@ -170,7 +187,12 @@ export class CatalogCache {
       this.#remove(entry);
       return undefined;
     }
-    return (entry.rendered ??= render(entry.value));
+    if (entry.rendered === undefined) {
+      entry.rendered = render(entry.value);
+      this.#bytes += entry.rendered.body.length - entry.bytes;
+      entry.bytes = entry.rendered.body.length;
+    }
+    return entry.rendered;
   }
 
   /** Taken before the backend read whose result will be offered to {@link store}. */
@@ -198,21 +220,29 @@ export class CatalogCache {
       if (latest !== undefined && latest.version > item.version) patch(item, latest);
     }
     const rendered = render(value);
-    if (!this.#live || ticket.epoch !== this.#epoch || now - ticket.takenAt > this.#fillWindowMs) {
+    if (
+      !this.#live ||
+      ticket.epoch !== this.#epoch ||
+      now - ticket.takenAt > this.#fillWindowMs ||
+      rendered.body.length > this.#maxBytes
+    ) {
       return rendered;
     }
     const previous = this.#entries.get(key);
     if (previous !== undefined) this.#remove(previous);
-    const entry: Entry = { key, value, items, storedAt: now, rendered };
+    const bytes = rendered.body.length;
+    const entry: Entry = { key, value, items, storedAt: now, rendered, bytes };
     this.#entries.set(key, entry);
+    this.#bytes += bytes;
     for (const item of items) {
       let holders = this.#byProduct.get(item.productId);
       if (holders === undefined) this.#byProduct.set(item.productId, (holders = new Set()));
       holders.add(entry);
     }
-    if (this.#entries.size > this.#maxEntries) {
+    while (this.#entries.size > this.#maxEntries || this.#bytes > this.#maxBytes) {
       const oldest = this.#entries.values().next().value;
-      if (oldest !== undefined) this.#remove(oldest);
+      if (oldest === undefined) break;
+      this.#remove(oldest);
     }
     return rendered;
   }
@@ -263,7 +293,9 @@ export class CatalogCache {
   }
 
   #remove(entry: Entry): void {
-    if (this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key);
+    if (this.#entries.get(entry.key) !== entry) return;
+    this.#entries.delete(entry.key);
+    this.#bytes -= entry.bytes;
     for (const item of entry.items) {
       const holders = this.#byProduct.get(item.productId);
       holders?.delete(entry);
@@ -284,5 +316,6 @@ export class CatalogCache {
     this.#entries.clear();
     this.#byProduct.clear();
     this.#recent.clear();
+    this.#bytes = 0;
   }
 }
