@@ -1,0 +1,77 @@
+// Where the tail of one gRPC hop comes from: the shop as the bench launches it, the gateway with
+// CATALOG_CACHE=false (every product read crosses gRPC to the product service and its PostgreSQL),
+// GET /api/v1/products/{id} at RATE req/s, open loop, for 16 s after 2 s of warm-up; the gateway
+// and the product service run event-loop-preload.mjs, so their event-loop stalls and GC pauses per
+// 2 s window land in $ELD_DIR (default /tmp/eld). Run from the repository root after pnpm build:
+//   node bench/scripts/hop-event-loop.mjs 400
+// Prints the request latency (REQ) and each process's windows during the run. Ad hoc, beside the
+// bench; not part of `pnpm bench`.
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const { launchShop } = await import(`${root}tools/shop/dist/index.js`);
+const { acquireKafka, acquirePostgres } = await import(`${root}tools/harness/dist/index.js`);
+const { measureAtRate } = await import(`${root}bench/dist/http-load.js`);
+const rate = Number(process.argv[2] ?? 400);
+const directory = process.env.ELD_DIR ?? '/tmp/eld';
+rmSync(directory, { recursive: true, force: true });
+
+const kafka = await acquireKafka({});
+const postgres = await acquirePostgres({});
+const preload = `--import=${fileURLToPath(new URL('./event-loop-preload.mjs', import.meta.url))}`;
+const shop = await launchShop({
+  dataDir: await mkdtemp(join(tmpdir(), 'mercato-hop-')),
+  databaseUrls: {
+    product: await postgres.createDatabase('hop_product'),
+    order: await postgres.createDatabase('hop_order'),
+    payment: await postgres.createDatabase('hop_payment'),
+  },
+  kafkaBrokers: kafka.brokers.join(','),
+  kafkaNamespace: `hop-${Math.random().toString(36).slice(2, 8)}.`,
+  logLevel: 'info',
+  env: {
+    gateway: { RATE_LIMIT_MAX: '1000000000', CATALOG_CACHE: 'false', NODE_OPTIONS: preload },
+    product: { NODE_OPTIONS: preload },
+  },
+});
+try {
+  const page = await (await fetch(`${shop.gatewayUrl}/api/v1/products?pageSize=1`)).json();
+  await sleep(3_000);
+  const startedAt = Date.now();
+  const result = await measureAtRate(`${shop.gatewayUrl}/api/v1/products/${page.products[0].id}`, {
+    ratePerSecond: rate,
+    warmupSeconds: 2,
+    durationSeconds: 16,
+    connections: 32,
+  });
+  const { p50, p90, p99, max } = result.latencyMs;
+  console.log(
+    `REQ ${rate} req/s: p50 ${p50.toFixed(2)}, p90 ${p90.toFixed(2)}, p99 ${p99.toFixed(2)}, max ${max.toFixed(2)} ms; sent late p99 ${result.sendLagMs.p99.toFixed(2)} ms`,
+  );
+  for (const file of readdirSync(directory)) {
+    const windows = readFileSync(join(directory, file), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((window) => window.at > startedAt + 2_000);
+    console.log(`${windows[0]?.script ?? file}:`);
+    console.log(
+      `  event loop max per window ms: ${windows.map((w) => w.maxMs.toFixed(1)).join(', ')}`,
+    );
+    console.log(
+      `  longest GC pause per window ms: ${windows.map((w) => w.gc.longestMs.toFixed(1)).join(', ')}`,
+    );
+    console.log(
+      `  GC time per window ms: ${windows.map((w) => w.gc.totalMs.toFixed(1)).join(', ')}`,
+    );
+  }
+} finally {
+  await shop.stop();
+  await kafka.release?.();
+  await postgres.release?.();
+}
