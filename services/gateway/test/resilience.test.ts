@@ -1,6 +1,7 @@
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { freePort, type RunningGrpcService } from '@mercato/service-kit';
+import { reservePort } from '@mercato/harness';
+import { type RunningGrpcService } from '@mercato/service-kit';
 import request from 'supertest';
 import { createServer, type Gateway } from '../src/server.js';
 import {
@@ -95,7 +96,7 @@ describe('round-robin over several addresses', () => {
 
   beforeAll(async () => {
     env = await newShopEnvironment();
-    const second = { ...env, ports: { ...env.ports, product: await freePort() } };
+    const second = { ...env, ports: { ...env.ports, product: await reservePort() } };
     replicas.push(await startShopProduct(env), await startShopProduct(second));
     gateway = createServer({
       config: gatewayConfig(env.ports, {

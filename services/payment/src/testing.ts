@@ -8,10 +8,10 @@ import { OrderServiceClient } from '@mercato/contracts/order';
 import { PaymentServiceClient } from '@mercato/contracts/payment';
 import type { Database } from '@mercato/db';
 import { createClient, type PromiseClient } from '@mercato/grpc';
-import { createTestDatabase, testInfraEnvironment } from '@mercato/harness';
+import { createTestDatabase, reservePort, testInfraEnvironment } from '@mercato/harness';
 import { loadOrderConfig, startOrderService } from '@mercato/order-service';
 import { loadProductConfig, startProductService } from '@mercato/product-service';
-import { DATABASE, freePort, type RunningGrpcService } from '@mercato/service-kit';
+import { DATABASE, type RunningGrpcService } from '@mercato/service-kit';
 import { loadPaymentConfig, startPaymentService } from './app.js';
 
 /** Settings every service of a test shop shares. */
@@ -58,7 +58,13 @@ export async function newShopEnvironment(
       order: await createTestDatabase(serverUrl, 'order'),
       payment: await createTestDatabase(serverUrl, 'payment'),
     },
-    ports: { product: await freePort(), order: await freePort(), payment: await freePort() },
+    // Reserved below the ephemeral range (D41): a port found free with listen(0) can be another
+    // process's by the time a service binds it, or when the chaos suite restarts one on it.
+    ports: {
+      product: await reservePort(),
+      order: await reservePort(),
+      payment: await reservePort(),
+    },
   };
 }
 
