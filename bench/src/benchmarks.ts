@@ -10,9 +10,9 @@ import {
   acquirePostgres,
   type KafkaLease,
   type PostgresLease,
+  reservePort,
 } from '@mercato/harness';
 import { LatencyRecorder, runLoad, type LatencyStats, type SettledOrder } from '@mercato/loadgen';
-import { freePort } from '@mercato/service-kit';
 import { launchShop, type RunningShop, type ShopService } from '@mercato/shop';
 import { CHECKOUT_STAGES, isSeriesOfStage } from '@mercato/contracts';
 import {
@@ -409,7 +409,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     // (c), (f) and (h) share one product service; their gateways take turns, `rounds` times each,
     // and the median counts: on a shared 2-core machine one pair of runs can differ by more than
     // the cost of logs and metrics. (i) then uses the same product service.
-    const productPorts = { grpc: await freePort(), http: await freePort() };
+    const productPorts = { grpc: await reservePort(), http: await reservePort() };
     const product = await startService(
       'product',
       '@mercato/product-service',
@@ -421,7 +421,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
       env: Record<string, string>,
       run: (url: string) => Promise<T>,
     ): Promise<T> => {
-      const gatewayPort = await freePort();
+      const gatewayPort = await reservePort();
       const gateway = await startService(
         'gateway',
         '@mercato/gateway-service',

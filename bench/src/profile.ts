@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireKafka, acquirePostgres } from '@mercato/harness';
-import { freePort } from '@mercato/service-kit';
+import { acquireKafka, acquirePostgres, reservePort } from '@mercato/harness';
 import { renderProfile, summariseProfileIn, type ProfileSummary } from './cpu-profile.js';
 import { measureThroughput, type ThroughputResult, type ThroughputSettings } from './http-load.js';
 import { startService, startTarget } from './processes.js';
@@ -64,7 +63,11 @@ export async function runProfile(options: {
       }
     : {};
   try {
-    const ports = { grpc: await freePort(), http: await freePort(), gateway: await freePort() };
+    const ports = {
+      grpc: await reservePort(),
+      http: await reservePort(),
+      gateway: await reservePort(),
+    };
     const namespace = `profile-${randomBytes(4).toString('hex')}.`;
     const profileFlags = (name: string) => [
       '--cpu-prof',

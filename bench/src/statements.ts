@@ -3,13 +3,13 @@
 // product services on one PostgreSQL server — DATABASE_PREPARED_STATEMENTS true and false, each
 // with a database of its own — taking turns. Besides req/s it reads the CPU time each side spent
 // per call from /proc: the product process, and the PostgreSQL backends serving its database.
+import { reservePort } from '@mercato/harness';
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProductServiceClient } from '@mercato/contracts/product';
 import { createClient } from '@mercato/grpc';
 import { LatencyRecorder, percentile } from '@mercato/loadgen';
-import { freePort } from '@mercato/service-kit';
 import { productServiceEnv } from './benchmarks.js';
 import { startService, type BenchProcess } from './processes.js';
 
@@ -156,7 +156,7 @@ export async function measureStatements(context: StatementsContext): Promise<Sta
   try {
     for (const { id, prepared } of STATEMENT_VARIANTS) {
       const url = await context.createDatabase(`bench_product_m_${id}`);
-      const ports = { grpc: await freePort(), http: await freePort() };
+      const ports = { grpc: await reservePort(), http: await reservePort() };
       const service = await startService(
         `product (${id})`,
         '@mercato/product-service',

@@ -2,8 +2,8 @@
 // each request is four spans: the gateway's server and client spans, the product service's server
 // span and its query — with tracing off, at 10 % and at 100 %, the three gateways taking turns in
 // front of one product service, both exporting to an OTLP receiver in a process of its own.
+import { reservePort } from '@mercato/harness';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '@mercato/service-kit';
 import { firstProductId, gatewayServiceEnv, medianRun, productServiceEnv } from './benchmarks.js';
 import { measureThroughput, type ThroughputResult, type ThroughputSettings } from './http-load.js';
 import { startService, startTarget } from './processes.js';
@@ -54,7 +54,7 @@ async function sinkStats(url: string): Promise<{ requests: number; bytes: number
 export async function measureTracing(context: TracingContext): Promise<TracingResult> {
   const { log } = context;
   const sink = await startTarget('otlp-sink', {});
-  const productPorts = { grpc: await freePort(), http: await freePort() };
+  const productPorts = { grpc: await reservePort(), http: await reservePort() };
   try {
     const product = await startService(
       'product',
@@ -76,7 +76,7 @@ export async function measureTracing(context: TracingContext): Promise<TracingRe
       let path = '';
       for (let round = 0; round < context.rounds; round += 1) {
         for (const variant of TRACING_VARIANTS) {
-          const port = await freePort();
+          const port = await reservePort();
           const gateway = await startService(
             'gateway',
             '@mercato/gateway-service',
