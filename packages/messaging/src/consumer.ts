@@ -33,6 +33,10 @@ const DEFAULTS = {
   commitIntervalMs: 1_000,
 } as const;
 
+/** The key of a topic's partition in the consumer's maps. */
+const partitionKey = ({ topic, partition }: { topic: string; partition: number }) =>
+  `${topic}:${partition}`;
+
 interface ResolvedOffset {
   topic: string;
   partition: number;
@@ -191,7 +195,7 @@ export class KafkaEventConsumer implements EventConsumer {
             },
             { heartbeat: () => payload.heartbeat(), signal, heartbeatIntervalMs },
           );
-          this.#resolved.set(`${topic}:${partition}`, {
+          this.#resolved.set(partitionKey({ topic, partition }), {
             topic,
             partition,
             offset: (BigInt(message.offset) + 1n).toString(),
@@ -285,7 +289,7 @@ export class KafkaEventConsumer implements EventConsumer {
           'Could not commit offsets; they go with the next commit',
         );
         for (const offset of offsets) {
-          const id = `${offset.topic}:${offset.partition}`;
+          const id = partitionKey(offset);
           if (!this.#resolved.has(id)) this.#resolved.set(id, offset);
         }
       }
@@ -316,7 +320,7 @@ export class KafkaEventConsumer implements EventConsumer {
           );
           const position = Math.max(commit, Number(watermark.low));
           const lag = Math.max(0, Number(watermark.high) - position);
-          current.set(`${topic}:${partition}`, { topic, partition, lag });
+          current.set(partitionKey({ topic, partition }), { topic, partition, lag });
         }
       }
       if (this.#stopping.signal.aborted) return;

@@ -2,7 +2,11 @@ import type { Express, Request, RequestHandler, Response } from 'express';
 import { runWithLogContext, type LogContext } from '@mercato/logger';
 import { type z } from 'zod';
 import { requirePrincipal, type Principal } from '../auth.js';
-import { strongEtag, type CatalogCache, type CatalogItem } from '../catalog/catalog-cache.js';
+import {
+  renderCatalogResponse,
+  type CatalogCache,
+  type CatalogItem,
+} from '../catalog/catalog-cache.js';
 import { writeCatalogResponse } from '../catalog/catalog-response.js';
 import { fieldErrorsOf, HttpProblem } from '../problem.js';
 
@@ -155,7 +159,7 @@ function routeHandler(route: RouteDefinition, catalog: CatalogServing): RequestH
       const entry =
         cache && ticket
           ? cache.store(catalogKey, result.body, result.catalogItems ?? [], ticket)
-          : uncached(result.body);
+          : renderCatalogResponse(result.body);
       if (result.headers) res.set(result.headers);
       writeCatalogResponse(req, res, entry);
       return;
@@ -165,12 +169,6 @@ function routeHandler(route: RouteDefinition, catalog: CatalogServing): RequestH
       .set(result.headers ?? {})
       .json(result.body);
   };
-}
-
-/** The bytes and strong ETag of a catalog response that no cache keeps. */
-function uncached(value: unknown): { body: Buffer; etag: string } {
-  const body = Buffer.from(JSON.stringify(value));
-  return { body, etag: strongEtag(body) };
 }
 
 /** A signal aborted when the response closes before it was sent in full (the client went away). */

@@ -13,9 +13,15 @@ export function strongEtag(body: Buffer): string {
   return `"${createHash('sha1').update(body).digest('base64url')}"`;
 }
 
+/** A price as the catalog's responses show it. */
+export interface CatalogPrice {
+  amountMinor: number;
+  currency: string;
+}
+
 /** What of a product changes while it is cached: the fields of its view that a change rewrites. */
 export interface CatalogProductView {
-  price: { amountMinor: number; currency: string };
+  price: CatalogPrice;
   stockAvailable: number;
 }
 
@@ -33,7 +39,7 @@ export interface CatalogItem {
 export interface ProductState {
   productId: string;
   version: number;
-  price: { amountMinor: number; currency: string };
+  price: CatalogPrice;
   stockAvailable: number;
 }
 
@@ -93,7 +99,8 @@ interface Remembered {
   readonly at: number;
 }
 
-function render(value: unknown): CachedResponse {
+/** A catalog response's bytes and strong ETag, cached or not. */
+export function renderCatalogResponse(value: unknown): CachedResponse {
   const body = Buffer.from(JSON.stringify(value));
   return { body, etag: strongEtag(body) };
 }
@@ -188,7 +195,7 @@ export class CatalogCache {
       return undefined;
     }
     if (entry.rendered === undefined) {
-      entry.rendered = render(entry.value);
+      entry.rendered = renderCatalogResponse(entry.value);
       this.#bytes += entry.rendered.body.length - entry.bytes;
       entry.bytes = entry.rendered.body.length;
     }
@@ -219,7 +226,7 @@ export class CatalogCache {
       const latest = this.#recent.get(item.productId)?.state;
       if (latest !== undefined && latest.version > item.version) patch(item, latest);
     }
-    const rendered = render(value);
+    const rendered = renderCatalogResponse(value);
     if (
       !this.#live ||
       ticket.epoch !== this.#epoch ||
