@@ -299,6 +299,40 @@ describe('the storefront in Chromium, against the whole shop', () => {
       expect(problems).toEqual([]);
     }, 60_000);
 
+    // What a retry meets when the gateway's half-open circuit lets the products call through as
+    // its one trial and turns the categories call away: the products load, the categories must too.
+    it('a category list turned away while the products load is asked for again', async () => {
+      const { page, problems } = await openTab('desktop');
+      let categoryCalls = 0;
+      await page.route('**/api/v1/categories*', async (route) => {
+        categoryCalls += 1;
+        if (categoryCalls > 1) return route.continue();
+        await route.fulfill({
+          status: 503,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({
+            type: 'about:blank',
+            title: 'Service Unavailable',
+            status: 503,
+            detail: 'The product service is unavailable.',
+          }),
+        });
+      });
+      await page.goto('/');
+      await expectHeading(page, 'All products');
+      await page.getByRole('link', { name: 'Stoneware Mug', exact: true }).waitFor();
+      await page
+        .getByRole('navigation', { name: 'Categories' })
+        .getByRole('link', { name: /^Kitchen/ })
+        .waitFor();
+      expect(categoryCalls).toBe(2);
+      expect(await page.getByRole('alert').count()).toBe(0);
+      expect(problems).toEqual([
+        expect.stringMatching(/^HTTP 503: GET .*\/api\/v1\/categories$/),
+        expect.stringMatching(/^console error: Failed to load resource: .* 503/),
+      ]);
+    }, 60_000);
+
     // Last: it takes the product service away (and brings it back).
     it('the catalog service being down shows a clear error and a working "Try again"', async () => {
       await shop.stopProductService();

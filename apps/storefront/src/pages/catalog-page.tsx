@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Product } from '../api/types.js';
 import { addToCart } from '../cart/cart.js';
 import { hrefOf } from '../routing/routes.js';
@@ -13,9 +13,30 @@ import { ProductImage } from '../ui/product-image.js';
 
 const PAGE_SIZE = 24;
 
-function CategoryNav({ active }: { active: string | undefined }) {
+/**
+ * The category links. `productsShown` says the product list beside it has loaded: the catalog
+ * answers again, so a category list that failed is asked for once more. Without that, a retry
+ * whose two calls straddle the gateway's half-open circuit (one trial call goes through, the other
+ * is turned away) shows the products with no categories and nothing to click to get them back.
+ */
+function CategoryNav({
+  active,
+  productsShown,
+}: {
+  active: string | undefined;
+  productsShown: boolean;
+}) {
   const { api } = useShop();
-  const [categories] = useResource((signal) => api.listCategories(signal), []);
+  const [categories, reload] = useResource((signal) => api.listCategories(signal), []);
+  // One more try each time the products load, however the two answers are ordered.
+  const retried = useRef(false);
+  useEffect(() => {
+    if (!productsShown) retried.current = false;
+    else if (categories.state === 'failed' && !retried.current) {
+      retried.current = true;
+      reload();
+    }
+  }, [productsShown, categories.state, reload]);
   // The product list reports the outage; a missing category list alone is not worth a second alert.
   if (categories.state !== 'ready') return null;
   return (
@@ -125,7 +146,11 @@ export function CatalogPage({ category, q }: { category?: string; q?: string }) 
   return (
     <div class="catalog">
       <PageHeading title={title} />
-      <CategoryNav key={attempt} active={q ? undefined : category} />
+      <CategoryNav
+        key={attempt}
+        active={q ? undefined : category}
+        productsShown={listing.state === 'ready'}
+      />
       <section class="catalog__results" aria-label="Products">
         {listing.state === 'loading' && <Loading what="products" />}
         {listing.state === 'failed' && (
