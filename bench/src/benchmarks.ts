@@ -253,6 +253,8 @@ export interface BenchOptions {
    * the fixed rate of (i), pooled.
    */
   observabilityRounds: number;
+  /** Rounds of part (k); `observabilityRounds` when not given. */
+  tracingRounds?: number;
   /** Progress lines (the CLI prints them on stderr). */
   log: (line: string) => void;
   commit?: string;
@@ -516,7 +518,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
       kafkaNamespace: kafkaNamespace('k'),
       databaseEnv: await databaseEnv('bench_product_k'),
       throughput: options.throughput,
-      rounds: options.observabilityRounds,
+      rounds: options.tracingRounds ?? options.observabilityRounds,
       log,
     });
 
@@ -736,8 +738,21 @@ async function runCheckout(
           `(j) capacity search: from ${search.startOrdersPerSecond} orders/s, ${search.durationSeconds} s a step, ` +
             `kept up = nothing dropped or failed and recorded p99 ≤ ${search.p99LimitMs} ms`,
         );
-        const steps: CheckoutResult[] = [];
-        const history: { rate: number; keptUp: boolean }[] = [];
+        // A fixed-rate run above of a step's length is a step already taken (a --quick run's 10
+        // and 50 orders/s): the search goes on from it instead of running that rate again.
+        const steps = checkout.filter(
+          (run) =>
+            run.durationSeconds === search.durationSeconds &&
+            run.ordersPerSecond >= search.startOrdersPerSecond,
+        );
+        const history = steps.map((run) => ({
+          rate: run.ordersPerSecond,
+          keptUp: keptUp(run, search.p99LimitMs),
+        }));
+        for (const step of history)
+          log(
+            `(j) ${step.rate} orders/s: ${step.keptUp ? 'kept up' : 'fell behind'} (the run above)`,
+          );
         for (
           let rate = nextCapacityRate(history, search);
           rate !== undefined;

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -65,6 +65,8 @@ export function benchOptions(
     mode: quick ? 'quick' : 'full',
     database: 'postgres',
     observabilityRounds: quick ? 2 : 3,
+    // Part (k) (issue 14, met) is not what a quick check of a change is for: one round.
+    tracingRounds: quick ? 1 : 3,
     throughput: quick
       ? { connections: 32, warmupSeconds: 1, durationSeconds: 3 }
       : { connections: 32, warmupSeconds: 2, durationSeconds: 8 },
@@ -244,7 +246,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   const report = await runBenchmarks(options);
   const markdown = renderMarkdown(report);
   const directory = values.out ?? RESULTS_DIR;
-  const name = `${report.startedAt.slice(0, 10)}-${machineSlug(report.machine)}`;
+  const name =
+    `${report.startedAt.slice(0, 10)}-${machineSlug(report.machine)}` +
+    (report.mode === 'quick' ? '-quick' : '');
   await writeResults(directory, name, report, markdown, log);
   return 0;
 }
@@ -258,8 +262,24 @@ async function writeResults(
   log: (line: string) => void,
 ): Promise<void> {
   await mkdir(directory, { recursive: true });
-  await writeFile(join(directory, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(join(directory, `${name}.md`), markdown);
+  // A second run on the same day gets `-2`, `-3`, …: a committed result is never overwritten.
+  const free = await freeName(directory, name);
+  await writeFile(join(directory, `${free}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(join(directory, `${free}.md`), markdown);
   process.stdout.write(`\n${markdown}`);
-  log(`wrote ${join(directory, name)}.json and .md`);
+  log(`wrote ${join(directory, free)}.json and .md`);
+}
+
+/** `name`, or `name-2`, `name-3`, … : the first with neither a .json nor a .md in `directory`. */
+export async function freeName(directory: string, name: string): Promise<string> {
+  const exists = (file: string) =>
+    access(join(directory, file)).then(
+      () => true,
+      () => false,
+    );
+  for (let suffix = 1; ; suffix += 1) {
+    const candidate = suffix === 1 ? name : `${name}-${suffix}`;
+    if (!(await exists(`${candidate}.json`)) && !(await exists(`${candidate}.md`)))
+      return candidate;
+  }
 }

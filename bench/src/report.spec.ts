@@ -310,6 +310,30 @@ describe('renderMarkdown', () => {
     expect(markdown).toContain('| **sum of the means** | | | 14.8 | | |');
   });
 
+  it('names the capacity steps that are the fixed-rate runs above, also when read back from JSON', () => {
+    const [ten, fifty] = report.checkout!;
+    const step100 = { ...fifty!, ordersPerSecond: 100, placed: 700, byStatus: { PAID: 700 } };
+    const capacity = {
+      replicas: {},
+      settings: {
+        startOrdersPerSecond: 10,
+        maxOrdersPerSecond: 200,
+        refinements: 1,
+        durationSeconds: 30,
+        p99LimitMs: 1_000,
+      },
+      steps: [ten!, fifty!, step100],
+      capacityOrdersPerSecond: 10,
+    };
+    const reused = 'The 10 and 50 orders/s steps are the runs above, not run again.';
+    const withSearch = { ...report, capacity };
+    expect(renderMarkdown(withSearch)).toContain(reused);
+    expect(renderMarkdown(JSON.parse(JSON.stringify(withSearch)) as BenchReport)).toContain(reused);
+    const fresh = renderMarkdown({ ...report, capacity: { ...capacity, steps: [step100] } });
+    expect(fresh).toContain('## (j) Capacity');
+    expect(fresh).not.toContain('not run again');
+  });
+
   it('warns when the machine was busy before the run', () => {
     const busy = renderMarkdown({ ...report, machine: { ...report.machine, loadAverage: 5 } });
     expect(busy).toContain('the machine was busy with other work');

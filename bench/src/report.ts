@@ -333,7 +333,7 @@ export function checkoutSections(
       ),
     );
   }
-  if (report.capacity) lines.push(...capacitySection(report.capacity));
+  if (report.capacity) lines.push(...capacitySection(report.capacity, report.checkout ?? []));
   return lines;
 }
 
@@ -359,7 +359,10 @@ function stageTable(run: CheckoutResult, where = ''): string[] {
   ];
 }
 
-function capacitySection(capacity: CapacityResult): string[] {
+function capacitySection(
+  capacity: CapacityResult,
+  fixedRates: readonly CheckoutResult[],
+): string[] {
   const replicas = Object.entries(capacity.replicas)
     .filter(([, count]) => count > 1)
     .map(([service, count]) => `${service}=${count}`)
@@ -373,7 +376,8 @@ function capacitySection(capacity: CapacityResult): string[] {
     `The highest rate at which the shop kept up: no journey dropped or failed, every order PAID, ` +
       `recorded p99 ≤ ${integer(settings.p99LimitMs)} ms. From ${settings.startOrdersPerSecond} orders/s, doubled while ` +
       `it kept up, then the gap halved ${settings.refinements} times; ${settings.durationSeconds} s a step on the same ` +
-      'shop, each step once the one before had been through every stage.',
+      'shop, each step once the one before had been through every stage.' +
+      reusedNote(capacity, fixedRates),
     '',
     '| orders/s asked | started/s | placed | paid | failed | dropped | recorded p50 ms | recorded p99 ms | kept up |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |',
@@ -389,6 +393,16 @@ function capacitySection(capacity: CapacityResult): string[] {
   );
   if (atCapacity) lines.push(...stageTable(atCapacity, 'at the capacity'));
   return lines;
+}
+
+/** Which of the search's steps are the fixed-rate runs above, not run again. */
+function reusedNote(capacity: CapacityResult, fixedRates: readonly CheckoutResult[]): string {
+  // By value: a report read back from its JSON holds copies.
+  const fixed = new Set(fixedRates.map((run) => JSON.stringify(run)));
+  const reused = capacity.steps.filter((step) => fixed.has(JSON.stringify(step)));
+  if (reused.length === 0) return '';
+  const rates = reused.map((step) => step.ordersPerSecond).join(' and ');
+  return ` The ${rates} orders/s ${reused.length === 1 ? 'step is the run' : 'steps are the runs'} above, not run again.`;
 }
 
 function sumOf(values: readonly (number | undefined)[]): number | undefined {
