@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --disable-warning=TimeoutNegativeWarning
+#!/usr/bin/env node
 // pnpm bench: runs the built package (dist/), so build it first (the root script does).
 let cli;
 try {

@@ -7,8 +7,6 @@ import { SHOP_SERVICES, serviceNodeOptions, type ShopService } from '@mercato/sh
 import type { TargetReady } from './targets/target-process.js';
 
 const STDERR_TAIL = 4_000;
-// kafkajs 2.2.4 warns about a negative timeout on Node.js 24 (harmless; see the harness README).
-const NODE_FLAGS = ['--disable-warning=TimeoutNegativeWarning'];
 
 /** The value of `promise`, or undefined if it takes longer than `timeoutMs` (its timer is cleared either way). */
 async function within<T>(promise: Promise<T>, timeoutMs: number): Promise<T | undefined> {
@@ -76,7 +74,7 @@ export async function startTarget(
   // Always the built target, also when this module runs from source (Jest): a child process
   // runs plain JavaScript.
   const entry = fileURLToPath(new URL(`../dist/targets/${script}.js`, import.meta.url));
-  const child = spawn(process.execPath, [...NODE_FLAGS, entry, JSON.stringify(settings)], {
+  const child = spawn(process.execPath, [entry, JSON.stringify(settings)], {
     env: childEnvironment(),
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
@@ -129,7 +127,7 @@ export async function startService(
   timeoutMs = 90_000,
   nodeFlags: readonly string[] = [],
 ): Promise<BenchProcess> {
-  const flags = [...NODE_FLAGS, ...imageNodeFlags(packageName), ...nodeFlags];
+  const flags = [...imageNodeFlags(packageName), ...nodeFlags];
   const child = spawn(process.execPath, [...flags, serviceMain(packageName)], {
     env: childEnvironment(env),
     // Logs go to /dev/null: serialising them is the service's cost, storing them is not.
