@@ -26,3 +26,10 @@ export {
   type CloseServerOptions,
 } from './close.js';
 export { type HealthLogger } from './logger.js';
+export {
+  startMemoryReducer,
+  type GcFunction,
+  type MemoryReducer,
+  type MemoryReducerOptions,
+  type MemoryReduction,
+} from './memory-reducer.js';

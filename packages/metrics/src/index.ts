@@ -3,6 +3,7 @@ export {
   counter,
   exportFailureCounter,
   gauge,
+  memoryReductionCounter,
   histogram,
   DURATION_BUCKETS_SECONDS,
 } from './instruments.js';

@@ -111,3 +111,26 @@ export function exportFailureCounter(metrics: Registry): () => void {
   );
   return () => failures.inc();
 }
+
+/**
+ * Counts the memory reducer's collections (`@mercato/health`'s startMemoryReducer) and the heap they
+ * gave back; pass the result as its `onReduced`.
+ */
+export function memoryReductionCounter(
+  metrics: Registry,
+): (reduction: { heapBefore: number; heapAfter: number }) => void {
+  const reductions = counter(
+    metrics,
+    'process_memory_reductions_total',
+    'Memory-reducing collections run while the process was quiet (D46).',
+  );
+  const released = counter(
+    metrics,
+    'process_memory_reduced_heap_bytes_total',
+    "V8 heap given back by the memory reducer's collections, in bytes.",
+  );
+  return ({ heapBefore, heapAfter }) => {
+    reductions.inc();
+    released.inc(Math.max(0, heapBefore - heapAfter));
+  };
+}

@@ -12,6 +12,7 @@ import {
   createHealth,
   createHealthRouter,
   createShutdownCoordinator,
+  startMemoryReducer,
   type Health,
   type ShutdownCoordinator,
 } from '@mercato/health';
@@ -21,6 +22,7 @@ import {
   createMetrics,
   exportFailureCounter,
   grpcServerMetricsInterceptor,
+  memoryReductionCounter,
   metricsHandler,
 } from '@mercato/metrics';
 import { grpcServerTracingInterceptor } from '@mercato/tracing';
@@ -169,6 +171,12 @@ export async function startGrpcService<Config extends GrpcServiceSettings>(
   }
   if (definition.handleSignals) shutdown.installSignalHandlers();
   health.markStarted();
+  // Start-up's peak (modules compiled, migrations run) is given back once the service is quiet.
+  const memoryReducer = startMemoryReducer({
+    logger,
+    onReduced: memoryReductionCounter(metrics),
+  });
+  shutdown.register('memory reducer', () => memoryReducer.stop());
 
   const grpcAddress = `${config.HOST}:${grpcPort}`;
   const httpAddress = `http://${config.HOST}:${httpPort}`;

@@ -8,6 +8,7 @@ import {
   createHealth,
   createHealthRouter,
   createShutdownCoordinator,
+  startMemoryReducer,
   type Health,
   type ShutdownCoordinator,
 } from '@mercato/health';
@@ -19,6 +20,7 @@ import {
   exportFailureCounter,
   httpMetricsMiddleware,
   httpRequestRecorder,
+  memoryReductionCounter,
   metricsHandler,
 } from '@mercato/metrics';
 import { Gauge, type Registry } from 'prom-client';
@@ -473,6 +475,12 @@ export async function startGateway(
   shutdown.register('order waits', () => gateway.endWaits());
   if (options.handleSignals) shutdown.installSignalHandlers();
   gateway.start();
+  // Start-up's peak, and a burst's young generation, are given back once the gateway is quiet.
+  const memoryReducer = startMemoryReducer({
+    logger: gateway.logger,
+    onReduced: memoryReductionCounter(gateway.metrics),
+  });
+  shutdown.register('memory reducer', () => memoryReducer.stop());
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
   gateway.logger.info({ url }, 'gateway listening');
