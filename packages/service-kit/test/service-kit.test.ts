@@ -228,7 +228,7 @@ describe('a service started with startGrpcService', () => {
         .records()
         .filter((line) => line.msg === `Closed ${String(line.closer)}`)
         .map((line) => line.closer);
-      expect(closers).toEqual(['grpc server', 'application', 'tracing']);
+      expect(closers).toEqual(['memory reducer', 'grpc server', 'application', 'tracing']);
       expect(await connectionRefused('127.0.0.1', portOf(service.grpcAddress))).toBe(true);
       expect(await connectionRefused('127.0.0.1', portOf(service.httpAddress))).toBe(true);
     });
