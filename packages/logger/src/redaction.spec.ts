@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
+import { randomSpanId, randomTraceId } from './trace-context.js';
 import {
   maskCardNumbers,
   maskCardNumbersInJson,
+  mayHoldCardNumber,
   passesLuhn,
   REDACT_PATHS,
   REDACTED,
@@ -42,8 +44,48 @@ describe('maskCardNumbers', () => {
     ['a UUID', '123e4567-e89b-12d3-a456-426614174000'],
     ['an all-digit UUID', '12345678-1234-1234-1234-123456789012'],
     ['an ISO timestamp', '2025-06-10T12:00:00.000Z'],
+    // Random ids the gateway drew whose digit runs pass the Luhn check (masked before D48).
+    ['a trace id with a long digit run', 'fa52db729557e3b793347306596335a3'],
+    ['a span id with a long digit run', '6627876739750f5d'],
   ])('leaves %s alone', (_case, text) => {
     expect(maskCardNumbers(text)).toBe(text);
+  });
+
+  it('still masks a card number of 16 digits (hex digits, but no letter: not an id)', () => {
+    expect(maskCardNumbers('4111111111111111')).toBe(REDACTED);
+    expect(maskCardNumbers('4111111111111111abcdef0123456789x')).toContain(REDACTED);
+  });
+
+  it('never alters a trace or span id the shop generates, unless it has no letter at all', () => {
+    for (let i = 0; i < 20_000; i += 1) {
+      const traceId = randomTraceId();
+      expect(maskCardNumbers(traceId)).toBe(traceId);
+      // An all-digit span id (1 in 1,900) that passes Luhn cannot be told from a card number.
+      const spanId = randomSpanId();
+      if (/[a-f]/.test(spanId)) expect(maskCardNumbers(spanId)).toBe(spanId);
+    }
+  });
+});
+
+describe('mayHoldCardNumber', () => {
+  // The shape it tests for, as the regular expression it replaces wrote it.
+  const SHAPE = /\d(?:[ -]?\d){12}/;
+  const ALPHABET = '0123456789012345678901234567890123456789 - -ab_';
+
+  it('agrees with the card-number shape on random texts of digits, separators and letters', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    let holding = 0;
+    for (let i = 0; i < 20_000; i += 1) {
+      const length = 1 + Math.floor(random() * 40);
+      let text = '';
+      for (let c = 0; c < length; c += 1) text += ALPHABET[Math.floor(random() * ALPHABET.length)];
+      expect([text, mayHoldCardNumber(text)]).toEqual([text, SHAPE.test(text)]);
+      if (SHAPE.test(text)) holding += 1;
+    }
+    // Both answers occur often enough for the comparison to mean something.
+    expect(holding).toBeGreaterThan(1_000);
+    expect(holding).toBeLessThan(19_000);
   });
 });
 

@@ -141,8 +141,6 @@ export function passesLuhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-// Cheap test that a text holds at least 13 digits in a row, optionally single-separated.
-const POSSIBLE_CARD_NUMBER = /\d(?:[ -]?\d){12}/;
 // Digit groups joined by single spaces or dashes, e.g. "4111 1111 1111 1111".
 const DIGIT_RUN = /\d+(?:[ -]\d+)*/g;
 const DIGIT_GROUP = /\d+/g;
@@ -154,11 +152,56 @@ const CARD_FIRST_GROUP_DIGITS = 4;
 const CARD_MAX_GROUP_DIGITS = 6;
 
 /**
+ * Whether a text holds at least 13 digits in a row, each pair of neighbours joined by at most one
+ * space or dash: the shape every card number has. One pass, no backtracking — it runs on every
+ * log line and every access-log field, and on hex identifiers a regular expression for the same
+ * shape (`\d(?:[ -]?\d){12}`) retried at every digit.
+ */
+export function mayHoldCardNumber(text: string): boolean {
+  let run = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code >= 48 && code <= 57) {
+      run += 1;
+      if (run >= CARD_MIN_DIGITS) return true;
+    } else if (!(
+      run > 0 &&
+      (code === 32 || code === 45) &&
+      isDigitCode(text.charCodeAt(index + 1))
+    )) {
+      run = 0;
+    }
+  }
+  return false;
+}
+
+const isDigitCode = (code: number) => code >= 48 && code <= 57;
+
+/**
+ * Whether a text is a W3C trace or span id (or any id of that form): exactly 32 or 16 lowercase
+ * hex digits, at least one of them a letter. A card number has no letters, so it is never taken
+ * for one; a random trace id holds a Luhn-valid run of 13+ decimal digits about once in 600, and
+ * masking that broke the one field that leads from a log line to its trace. (A span id of 16
+ * decimal digits, about 1 in 1,900, passing Luhn, 1 in 10 of those, still looks like a card.)
+ */
+function isHexIdentifier(text: string): boolean {
+  if (text.length !== 32 && text.length !== 16) return false;
+  let letters = 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code >= 97 && code <= 102) letters += 1;
+    else if (!isDigitCode(code)) return false;
+  }
+  return letters > 0;
+}
+
+/**
  * Replaces every sequence that looks like a payment card number — 13 to 19 digits, bare or in
- * space/dash separated groups, passing the Luhn check — with {@link REDACTED}.
+ * space/dash separated groups, passing the Luhn check — with {@link REDACTED}. A text that is a
+ * hex identifier as a whole (a trace or span id) is left as it is.
  */
 export function maskCardNumbers(text: string): string {
-  if (!POSSIBLE_CARD_NUMBER.test(text)) return text;
+  if (!mayHoldCardNumber(text) || isHexIdentifier(text)) return text;
   return text.replace(DIGIT_RUN, maskCardNumbersInRun);
 }
 
@@ -213,6 +256,6 @@ const JSON_STRING_LITERAL = /"(?:[^"\\]|\\.)*"/g;
  * numbers and structure untouched so the line stays valid JSON.
  */
 export function maskCardNumbersInJson(line: string): string {
-  if (!POSSIBLE_CARD_NUMBER.test(line)) return line;
+  if (!mayHoldCardNumber(line)) return line;
   return line.replace(JSON_STRING_LITERAL, maskCardNumbers);
 }

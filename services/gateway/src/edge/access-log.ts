@@ -40,12 +40,13 @@ export function accessLogWriter(logger: Logger): (record: AccessRecord) => void 
     const status = statusCode ?? 499;
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
     if (!sink.enabled(level)) return;
-    // The request's correlation, as a child logger would bind it. Ids and the path come from the
-    // client, so they go through sink.text (card numbers masked).
+    // The request's correlation, as a child logger would bind it. The request id and the path may
+    // come from the client, so they go through sink.text (card numbers masked); the trace and span
+    // ids are hex by construction (drawn here, or a traceparent that parsed), never masked.
     let fields = '';
     if (context?.requestId !== undefined) fields += `"requestId":${sink.text(context.requestId)},`;
-    if (context?.traceId !== undefined) fields += `"trace_id":${sink.text(context.traceId)},`;
-    if (context?.spanId !== undefined) fields += `"span_id":${sink.text(context.spanId)},`;
+    if (context?.traceId !== undefined) fields += `"trace_id":${JSON.stringify(context.traceId)},`;
+    if (context?.spanId !== undefined) fields += `"span_id":${JSON.stringify(context.spanId)},`;
     fields +=
       `"req":{"method":${literal(method)},"url":${sink.text(path)},"route":${literal(route)}},` +
       `"res":{"statusCode":${status}},"responseTime":${Math.round(performance.now() - startedAt)}`;
