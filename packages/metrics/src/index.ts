@@ -30,6 +30,7 @@ export {
   type ConsumerLagPosition,
 } from './kafka.js';
 export { metricsHandler } from './handler.js';
+export { FastCounter } from './fast-counter.js';
 export { FastHistogram } from './fast-histogram.js';
 export {
   histogramDelta,

@@ -18,6 +18,7 @@ import {
   counter,
   createMetrics,
   exportFailureCounter,
+  FastCounter,
   httpMetricsMiddleware,
   httpRequestRecorder,
   memoryReductionCounter,
@@ -181,14 +182,23 @@ export function createServer(deps: GatewayDependencies): Gateway {
   const limiter = rateLimiter(config, logger, metrics);
   app.use(API_PREFIX, rateLimitMiddleware(limiter));
   app.use(API_PREFIX, express.json({ limit: config.BODY_LIMIT_BYTES, strict: true }));
-  const lookups = counter(
-    metrics,
+  // Counted on every catalog read, so as FastCounters: an increment is one addition.
+  const lookups = new FastCounter(
     'gateway_catalog_cache_lookups_total',
     'Catalog reads by cache result: hit, miss (read from the product service and stored) or bypass (cache not live).',
     ['operation', 'result'],
+    metrics,
   );
-  const countLookup = (operation: string, result: 'hit' | 'miss' | 'bypass') =>
-    lookups.inc({ operation, result });
+  const lookupSeries = new Map<string, { inc(): void }>();
+  const countLookup = (operation: string, result: 'hit' | 'miss' | 'bypass') => {
+    const key = `${operation} ${result}`;
+    let series = lookupSeries.get(key);
+    if (series === undefined) {
+      series = lookups.series(key, { operation, result });
+      lookupSeries.set(key, series);
+    }
+    series.inc();
+  };
   mountRoutes(app, routes, { cache: catalogCache, onLookup: countLookup });
 
   // After the API, so API requests never touch the file system.
@@ -205,12 +215,13 @@ export function createServer(deps: GatewayDependencies): Gateway {
   });
   app.use(problemHandler(logger));
 
-  const fastLaneAnswers = counter(
-    metrics,
+  const fastLaneAnswers = new FastCounter(
     'gateway_catalog_fast_lane_responses_total',
     'Catalog reads answered by the fast lane (from the cache, without entering Express).',
     ['operation'],
+    metrics,
   );
+  const fastLaneSeries = new Map<string, { inc(): void }>();
   const fastLane =
     catalogCache &&
     catalogFastLane({
@@ -224,7 +235,12 @@ export function createServer(deps: GatewayDependencies): Gateway {
       metrics: config.REQUEST_METRICS ? httpRequestRecorder(metrics) : undefined,
       onHit: (operation) => {
         countLookup(operation, 'hit');
-        fastLaneAnswers.inc({ operation });
+        let series = fastLaneSeries.get(operation);
+        if (series === undefined) {
+          series = fastLaneAnswers.series(operation, { operation });
+          fastLaneSeries.set(operation, series);
+        }
+        series.inc();
       },
     });
   const handler = fastLane
