@@ -31,8 +31,10 @@ export interface MemoryReducerOptions {
   /** How often the process is looked at, in ms. Default 5 s. */
   intervalMs?: number;
   /**
-   * Event-loop utilization (0–1) below which a whole interval counts as quiet. Default 0.02: a
-   * service answering a trickle of requests is quiet, one under load is not.
+   * Event-loop utilization (0–1) below which a whole interval counts as quiet. Default 0.05: a
+   * service answering a trickle of requests (probes, scrapes, a few reads) is quiet, one under load
+   * is not. On a busy machine an idle loop's utilization reads higher than it is (a callback that
+   * waits for a core counts as busy), so the bound is not set at the bare minimum.
    */
   quietUtilization?: number;
   /**
@@ -79,7 +81,7 @@ const MIB = 1024 * 1024;
 export function startMemoryReducer(options: MemoryReducerOptions = {}): MemoryReducer {
   const gc = options.gc ?? (globalThis as { gc?: GcFunction }).gc;
   const intervalMs = options.intervalMs ?? 5_000;
-  const quietUtilization = options.quietUtilization ?? 0.02;
+  const quietUtilization = options.quietUtilization ?? 0.05;
   const growthBytes = options.growthBytes ?? 8 * MIB;
   const logger = options.logger ?? silentLogger;
   const heapBytes = options.heapBytes ?? (() => getHeapStatistics().total_heap_size);
