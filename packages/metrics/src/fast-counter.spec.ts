@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Counter, Registry } from 'prom-client';
 import { FastCounter } from './fast-counter.js';
+import { sortedSamples } from './testing.js';
 
 const INCREMENTS: [string, string, number][] = [
   ['getProduct', 'hit', 1],
@@ -9,19 +10,6 @@ const INCREMENTS: [string, string, number][] = [
   ['getProduct', 'bypass', 3],
   ['getProduct', 'hit', 1],
 ];
-
-/** The exposition's sample lines with each line's labels sorted, so label order does not matter. */
-function samples(exposition: string): string[] {
-  return exposition
-    .split('\n')
-    .filter((line) => line && !line.startsWith('#'))
-    .map((line) => {
-      const match = /^(\w+)(?:\{(.*)\})? (.+)$/.exec(line)!;
-      const labels = (match[2] ?? '').split(',').filter(Boolean).sort().join(',');
-      return `${match[1]}{${labels}} ${match[3]}`;
-    })
-    .sort();
-}
 
 describe('FastCounter', () => {
   it('exposes exactly the samples of a prom-client Counter given the same increments', async () => {
@@ -47,7 +35,7 @@ describe('FastCounter', () => {
     }
     const expected = await reference.metrics();
     const actual = await fast.metrics();
-    expect(samples(actual)).toEqual(samples(expected));
+    expect(sortedSamples(actual)).toEqual(sortedSamples(expected));
     expect(actual.split('\n').slice(0, 2)).toEqual(expected.split('\n').slice(0, 2));
   });
 
@@ -57,8 +45,8 @@ describe('FastCounter', () => {
     const series = subject.series('get', { operation: 'get' });
     expect(() => series.inc(-1)).toThrow(RangeError);
     series.inc();
-    expect(samples(await registry.metrics())).toEqual(['lookups_total{operation="get"} 1']);
+    expect(sortedSamples(await registry.metrics())).toEqual(['lookups_total{operation="get"} 1']);
     registry.resetMetrics();
-    expect(samples(await registry.metrics())).toEqual([]);
+    expect(sortedSamples(await registry.metrics())).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Histogram, Registry } from 'prom-client';
 import { FastHistogram } from './fast-histogram.js';
+import { sortedSamples } from './testing.js';
 
 const BOUNDS = [0.005, 0.01, 0.1, 1];
 const OBSERVATIONS: [string, string, number][] = [
@@ -11,19 +12,6 @@ const OBSERVATIONS: [string, string, number][] = [
   ['POST', '201', 0.2],
   ['GET', '200', 0.0101],
 ];
-
-/** The exposition's sample lines with each line's labels sorted, so label order does not matter. */
-function samples(exposition: string): string[] {
-  return exposition
-    .split('\n')
-    .filter((line) => line && !line.startsWith('#'))
-    .map((line) => {
-      const match = /^(\w+)(?:\{(.*)\})? (.+)$/.exec(line)!;
-      const labels = (match[2] ?? '').split(',').filter(Boolean).sort().join(',');
-      return `${match[1]}{${labels}} ${match[3]}`;
-    })
-    .sort();
-}
 
 describe('FastHistogram', () => {
   it('exposes exactly the samples of a prom-client Histogram given the same observations', async () => {
@@ -51,7 +39,7 @@ describe('FastHistogram', () => {
     }
     const expected = await reference.metrics();
     const actual = await fast.metrics();
-    expect(samples(actual)).toEqual(samples(expected));
+    expect(sortedSamples(actual)).toEqual(sortedSamples(expected));
     expect(actual.split('\n').slice(0, 2)).toEqual(expected.split('\n').slice(0, 2));
   });
 
@@ -66,6 +54,6 @@ describe('FastHistogram', () => {
     );
     subject.series('GET', { method: 'GET' }).observe(0.5);
     registry.resetMetrics();
-    expect(samples(await registry.metrics())).toEqual([]);
+    expect(sortedSamples(await registry.metrics())).toEqual([]);
   });
 });

@@ -25,3 +25,19 @@ export function promtoolCheckMetrics(exposition: string): Promise<PromtoolResult
     child.stdin.end(exposition);
   });
 }
+
+/**
+ * An exposition's sample lines, each line's labels sorted and the lines sorted, so that two
+ * expositions of the same samples compare equal whatever order they were written in.
+ */
+export function sortedSamples(exposition: string): string[] {
+  return exposition
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const match = /^(\w+)(?:\{(.*)\})? (.+)$/.exec(line)!;
+      const labels = (match[2] ?? '').split(',').filter(Boolean).sort().join(',');
+      return `${match[1]}{${labels}} ${match[3]}`;
+    })
+    .sort();
+}
