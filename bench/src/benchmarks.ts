@@ -173,7 +173,7 @@ export interface MemoryResult {
   service: string;
   /** After start-up, before any load. */
   idleBytes: number | undefined;
-  /** When the last (highest) checkout rate ended. */
+  /** At rest after the last (highest) checkout rate: its orders settled, then the idle pause. */
   loadedBytes: number | undefined;
   /** Highest sample (once a second) during the load. */
   peakBytes: number | undefined;
@@ -728,9 +728,12 @@ async function runCheckout(
         } finally {
           clearInterval(sampler);
         }
-        await sampleMemory('loadedBytes');
         await sampleMemory('peakBytes');
       }
+      // "After" is the processes at rest again, read after the same pause as "idle": a service's
+      // memory reducer (D46) gives back what a burst grew once it has been quiet for a while.
+      await sleep(settings.idleSettleSeconds * 1000);
+      await sampleMemory('loadedBytes');
       let capacity: CapacityResult | undefined;
       if (settings.capacity) {
         const search = settings.capacity;

@@ -320,6 +320,11 @@ export function checkoutSections(
       '',
       '## Memory (RSS, MiB)',
       '',
+      "Idle: after start-up and a pause, before any load. After: once the run's orders have " +
+        "settled and the same pause has passed, at rest again (each service's memory reducer, " +
+        'D46, gives back what the load grew once it is quiet). Peak: the highest of the readings ' +
+        'taken once a second during the run.',
+      '',
       `| instance | idle | after the ${lastRate} orders/s run | peak during it | after ÷ idle |`,
       '| --- | ---: | ---: | ---: | ---: |',
       ...memory.map(
