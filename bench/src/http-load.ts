@@ -228,7 +228,9 @@ async function paced(
       sent += 1;
       send();
     }
-    if (sent < total) setTimeout(tick, start + sent * intervalMs - performance.now());
+    // The next request is due now or later; a generator behind its schedule asks for 0, which Node
+    // runs as 1 ms, rather than a negative delay (a TimeoutNegativeWarning).
+    if (sent < total) setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()));
   };
   tick();
   await promise;
