@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const swcOptions = JSON.parse(readFileSync(require.resolve('@mercato/tsconfig/swc.json'), 'utf8'));
@@ -20,11 +21,16 @@ export function createJestConfig(overrides = {}) {
     testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.test.ts'],
     moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
     transform: {
-      '^.+\\.ts$': [require.resolve('@swc/jest'), { ...swcOptions, sourceMaps: 'inline', swcrc: false }],
+      '^.+\\.ts$': [
+        require.resolve('@swc/jest'),
+        { ...swcOptions, sourceMaps: 'inline', swcrc: false },
+      ],
     },
     // An upper bound for a hung test, not a speed claim: integration suites start brokers and
     // embedded databases, which a loaded 2-core CI machine can make slow.
     testTimeout: 60_000,
+    // A test run that leaves something running fails after two minutes instead of hanging.
+    reporters: ['default', [fileURLToPath(new URL('./exit-guard.js', import.meta.url)), {}]],
     ...overrides,
   };
 }

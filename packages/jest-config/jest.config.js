@@ -1,0 +1,3 @@
+import { createJestConfig } from './index.js';
+
+export default createJestConfig();
