@@ -49,7 +49,12 @@ describe('rate limits shared by two gateway replicas through Redis', () => {
   };
 
   beforeAll(async () => {
-    [shop, redis] = await Promise.all([startShop(), startRedisServer()]);
+    // If one fails to start, the other is still kept for afterAll to stop.
+    const [started, redisStarted] = await Promise.allSettled([startShop(), startRedisServer()]);
+    if (started.status === 'fulfilled') shop = started.value;
+    if (redisStarted.status === 'fulfilled') redis = redisStarted.value;
+    for (const outcome of [started, redisStarted])
+      if (outcome.status === 'rejected') throw outcome.reason;
   });
 
   beforeEach(async () => {

@@ -124,9 +124,22 @@ export async function startShop(
   options: { seedCatalog?: boolean } = {},
 ): Promise<Shop> {
   const environment = env ?? (await newShopEnvironment());
-  const product = await startShopProduct(environment, options);
-  const order = await startShopOrder(environment);
-  const payment = await startShopPayment(environment);
+  // A service that fails to start must not leave the ones started before it running: their
+  // servers and Kafka clients would keep the test process alive after the failure is reported.
+  const started: RunningGrpcService[] = [];
+  const start = async (starting: () => Promise<RunningGrpcService>) => {
+    try {
+      const service = await starting();
+      started.push(service);
+      return service;
+    } catch (error) {
+      for (const running of started.reverse()) await running.close().catch(() => undefined);
+      throw error;
+    }
+  };
+  const product = await start(() => startShopProduct(environment, options));
+  const order = await start(() => startShopOrder(environment));
+  const payment = await start(() => startShopPayment(environment));
   const orders = createClient(OrderServiceClient, {
     addresses: [order.grpcAddress],
     defaultDeadlineMs: 20_000,

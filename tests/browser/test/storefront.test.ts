@@ -30,7 +30,13 @@ describe('the storefront in Chromium, against the whole shop', () => {
   };
 
   beforeAll(async () => {
-    [shop, browser] = await Promise.all([startShopUnderTest(), launchBrowser()]);
+    // Both start at once; if one fails, the other is still kept for afterAll to close (a shop or
+    // a browser left running would keep Jest from exiting after the failure is reported).
+    const [started, launched] = await Promise.allSettled([startShopUnderTest(), launchBrowser()]);
+    if (started.status === 'fulfilled') shop = started.value;
+    if (launched.status === 'fulfilled') browser = launched.value;
+    for (const outcome of [started, launched])
+      if (outcome.status === 'rejected') throw outcome.reason;
   }, 120_000);
 
   afterAll(async () => {

@@ -32,7 +32,11 @@ export async function startShopUnderTest(): Promise<ShopUnderTest> {
       // wait the default 10 s for the circuit to close.
       { BREAKER_COOL_DOWN: '500ms', TRACE_UI_URL: TRACE_UI_URL },
     ),
-  );
+  ).catch(async (error: unknown) => {
+    // Nothing of a shop whose gateway did not start may outlive the failure.
+    await shop.stop();
+    throw error;
+  });
   let restarted: Awaited<ReturnType<typeof startShopProduct>> | undefined;
   return {
     shop,
