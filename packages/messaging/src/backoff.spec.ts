@@ -84,6 +84,22 @@ describe('retryRetriable', () => {
     expect(calls).toBe(3);
   });
 
+  it('starts no attempt after its signal aborts, also while waiting: the last error is thrown', async () => {
+    const stopping = new AbortController();
+    let calls = 0;
+    const retrying = retryRetriable(
+      async () => {
+        calls += 1;
+        throw unknownTopic();
+      },
+      { attempts: 10, backoff: { initial: 60_000, max: 60_000 }, signal: stopping.signal },
+    );
+    stopping.abort();
+
+    await expect(retrying).rejects.toThrow('This server does not host this topic-partition');
+    expect(calls).toBe(1);
+  });
+
   it('tells retriable errors by the flag kafkajs sets, nothing else', () => {
     expect(isRetriable(unknownTopic())).toBe(true);
     expect(isRetriable(new KafkaJSNonRetriableError('no'))).toBe(false);

@@ -53,6 +53,8 @@ export async function retryRetriable<T>(
   options: {
     attempts: number;
     backoff: Backoff;
+    /** Once aborted, no further attempt starts: the last failure is thrown. */
+    signal?: AbortSignal;
     onRetry?: (error: unknown, failures: number, retryInMs: number) => void;
   },
 ): Promise<T> {
@@ -61,10 +63,12 @@ export async function retryRetriable<T>(
       return await attempt();
     } catch (error) {
       failures += 1;
-      if (!isRetriable(error) || failures >= options.attempts) throw error;
+      if (!isRetriable(error) || failures >= options.attempts || options.signal?.aborted)
+        throw error;
       const retryInMs = backoffDelay(options.backoff, failures);
       options.onRetry?.(error, failures, retryInMs);
-      await delay(retryInMs);
+      await delay(retryInMs, options.signal);
+      if (options.signal?.aborted) throw error;
     }
   }
 }

@@ -8,7 +8,7 @@ import {
   type Kafka,
   type RetryOptions,
 } from 'kafkajs';
-import { validBackoff } from './backoff.js';
+import { retryRetriable, validBackoff } from './backoff.js';
 import { type ConsumerOptions, type EventConsumer } from './consumer-types.js';
 import { MessageProcessor } from './message-processor.js';
 import { type EventPublisher } from './publisher.js';
@@ -32,6 +32,14 @@ const DEFAULTS = {
   // resolved offsets once a second instead took a quarter of the broker's CPU time per checkout.
   commitIntervalMs: 1_000,
 } as const;
+
+/**
+ * Start-up attempts on errors Kafka calls retriable. kafkajs retries most requests itself, but not
+ * the metadata request of `subscribe`: a topic created a moment before (by this very process, at
+ * start-up) can still be "not hosted" or leaderless there, and the start failed at once.
+ */
+const START_ATTEMPTS = 6;
+const START_BACKOFF = { initial: 250, max: 2_000 } as const;
 
 /** The key of a topic's partition in the consumer's maps. */
 const partitionKey = ({ topic, partition }: { topic: string; partition: number }) =>
@@ -99,16 +107,32 @@ export class KafkaEventConsumer implements EventConsumer {
     if (this.#startup || this.#stopped) {
       return Promise.reject(new Error('A consumer can be started once'));
     }
-    this.#startup = this.#start().catch(async (error: unknown) => {
-      // Leave nothing connected behind, so the caller may simply try again.
-      await this.#consumer?.disconnect().catch(() => undefined);
-      await this.#deadLetters?.disconnect().catch(() => undefined);
-      this.#consumer = undefined;
-      this.#deadLetters = undefined;
+    this.#startup = retryRetriable(() => this.#attemptStart(), {
+      attempts: START_ATTEMPTS,
+      backoff: START_BACKOFF,
+      signal: this.#stopping.signal,
+      onRetry: (error, failures, retryInMs) =>
+        this.#logger.warn(
+          { err: error, failures, retryInMs },
+          'Kafka consumer not started; retrying',
+        ),
+    }).catch((error: unknown) => {
+      // Nothing is left connected: the caller may simply try again.
       this.#startup = undefined;
       throw error;
     });
     return this.#startup;
+  }
+
+  /** One attempt to start; a failed one leaves nothing connected behind. */
+  #attemptStart(): Promise<void> {
+    return this.#start().catch(async (error: unknown) => {
+      await this.#consumer?.disconnect().catch(() => undefined);
+      await this.#deadLetters?.disconnect().catch(() => undefined);
+      this.#consumer = undefined;
+      this.#deadLetters = undefined;
+      throw error;
+    });
   }
 
   async #start(): Promise<void> {
