@@ -162,6 +162,7 @@ export async function startGrpcService<Config extends GrpcServiceSettings>(
   } catch (error) {
     // A port in use or a failing start hook must not leave the database, the gRPC server or
     // Kafka clients of the modules that did start behind: close them, then report the failure.
+    logger.error({ err: error }, 'start-up failed; closing what had started');
     await app
       .close()
       .catch((closeError: unknown) =>

@@ -298,15 +298,24 @@ describe('a start-up that fails', () => {
     ).rejects.toThrow(/syntax error/);
   });
 
-  it('rejects when the HTTP port is taken, and releases the gRPC port it had bound', async () => {
+  it('rejects when the HTTP port is taken, logs why, and releases the gRPC port it had bound', async () => {
     const grpcPort = await freePort('127.0.0.1');
     const httpPort = (occupied.address() as AddressInfo).port;
+    const logs = new MemoryDestination();
     await expect(
       startBareService({
-        logger: silent(),
+        logger: createLogger({ service: FIXTURE_SERVICE, level: 'error', destination: logs }),
         env: { GRPC_PORT: String(grpcPort), HTTP_PORT: String(httpPort) },
       }),
     ).rejects.toThrow(/EADDRINUSE/);
     expect(await connectionRefused('127.0.0.1', grpcPort)).toBe(true);
+    // The log line a crash-looping pod leaves: why it did not start, as structured as the rest.
+    expect(logs.records()).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: 'start-up failed; closing what had started',
+        err: expect.objectContaining({ message: expect.stringContaining('EADDRINUSE') }),
+      }),
+    );
   });
 });
