@@ -49,7 +49,7 @@ Runs every benchmark once and writes bench/results/<date>-<machine>.json and .md
   --out DIR         write the results there instead of bench/results
   --profile         instead: profile gateway → gRPC → product under load (node --cpu-prof) and
                     print where each process spends its CPU time (--out DIR keeps the
-                    .cpuprofile files, for Chrome DevTools)
+                    .cpuprofile files, for Chrome DevTools, in a new directory there per run)
   --profile-tracing RATIO
                     with --profile: trace at that share (0–1), catalog cache off, spans sent
                     to an OTLP receiver process (what part (k) measures)

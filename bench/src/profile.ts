@@ -1,11 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireKafka, acquirePostgres, reservePort } from '@mercato/harness';
 import { renderProfile, summariseProfileIn, type ProfileSummary } from './cpu-profile.js';
 import { measureThroughput, type ThroughputResult, type ThroughputSettings } from './http-load.js';
 import { startService, startTarget } from './processes.js';
+
+/**
+ * Where a profiling run writes its `.cpuprofile` files: a new directory inside `keepIn` (created if
+ * missing), so that a second run with the same `--out` neither mixes its files with the first
+ * one's nor stops at them; without `keepIn`, a temporary directory deleted after the run.
+ */
+export async function profileDirectory(keepIn: string | undefined): Promise<string> {
+  if (keepIn === undefined) return mkdtemp(join(tmpdir(), 'mercato-profile-'));
+  await mkdir(keepIn, { recursive: true });
+  return mkdtemp(join(keepIn, `${new Date().toISOString().slice(0, 19).replaceAll(':', '')}-`));
+}
 
 /**
  * Waits until a gateway's catalog cache serves (its change feed has joined its group and fetches):
@@ -51,7 +62,8 @@ export async function runProfile(options: {
   const { log } = options;
   const kafka = await acquireKafka({ log: (message) => log(`kafka: ${message}`) });
   const postgres = await acquirePostgres({ log: (message) => log(`postgres: ${message}`) });
-  const directory = options.keepIn ?? (await mkdtemp(join(tmpdir(), 'mercato-profile-')));
+  const directory = await profileDirectory(options.keepIn);
+  if (options.keepIn) log(`profiles kept in ${directory}`);
   const sink =
     options.tracingSampleRatio === undefined ? undefined : await startTarget('otlp-sink', {});
   const tracingEnv: Record<string, string> = sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {};
