@@ -11,9 +11,11 @@ class FakeProducer implements ProducerLike {
   connects = 0;
   disconnects = 0;
   failures: Error[] = [];
+  connectFailure: Error | undefined;
 
   async connect(): Promise<void> {
     this.connects += 1;
+    if (this.connectFailure) throw this.connectFailure;
   }
 
   async disconnect(): Promise<void> {
@@ -32,12 +34,13 @@ function kafkaError(name: string, retriable: boolean, cause?: Error): Error {
   return Object.assign(new Error(name, cause ? { cause } : undefined), { name, retriable });
 }
 
-function setup() {
+function setup(connectFailures: Error[] = []) {
   const producers: FakeProducer[] = [];
   const registry = new Registry();
   const publisher = new KafkaEventPublisher(
     () => {
       const producer = new FakeProducer();
+      producer.connectFailure = connectFailures.shift();
       producers.push(producer);
       return producer;
     },
@@ -112,6 +115,20 @@ describe('KafkaEventPublisher', () => {
     expect(producers).toHaveLength(2);
     expect(producers[0]?.disconnects).toBe(1);
     expect(producers[1]?.batches).toHaveLength(1);
+  });
+
+  it('closes a producer whose connect failed, and connects a new one on the next call', async () => {
+    const { publisher, producers } = setup([kafkaError('KafkaJSConnectionError', true)]);
+
+    await expect(publisher.connect()).rejects.toThrow('KafkaJSConnectionError');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(producers[0]?.disconnects).toBe(1);
+
+    await publisher.connect();
+    await publisher.publish([record('orders', 'o-1', 'a')]);
+    expect(producers).toHaveLength(2);
+    expect(producers[1]?.batches).toHaveLength(1);
+    expect(producers[1]?.disconnects).toBe(0);
   });
 
   it('refuses to publish after disconnect, and sends nothing for an empty list', async () => {

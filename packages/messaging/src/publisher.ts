@@ -85,9 +85,11 @@ export class KafkaEventPublisher implements EventPublisher {
     if (!this.#producer) {
       const producer = this.#createProducer();
       const connecting = producer.connect().then(() => producer);
-      // A failed connect must not poison later attempts: the next call starts afresh.
+      // A failed connect must not poison later attempts: the next call starts afresh. What the
+      // failed producer did connect (a seed broker, say) is closed, not left open.
       connecting.catch(() => {
         if (this.#producer === connecting) this.#producer = undefined;
+        void producer.disconnect().catch(() => undefined);
       });
       this.#producer = connecting;
     }
