@@ -74,10 +74,14 @@ export async function startTarget(
   // Always the built target, also when this module runs from source (Jest): a child process
   // runs plain JavaScript.
   const entry = fileURLToPath(new URL(`../dist/targets/${script}.js`, import.meta.url));
-  const child = spawn(process.execPath, [entry, JSON.stringify(settings)], {
-    env: childEnvironment(),
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...targetNodeFlags(script), entry, JSON.stringify(settings)],
+    {
+      env: childEnvironment(),
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    },
+  );
   const target = new BenchProcess(script, child);
   const ready = new Promise<string>((resolve, reject) => {
     child.on('message', (message: TargetReady) => {
@@ -97,6 +101,17 @@ export async function startTarget(
     await target.stop();
     throw error;
   }
+}
+
+/**
+ * The Node.js flags a benchmark target runs with: the gateway image's for the gateway with the
+ * product service in-process, so that (b) and (i) run with the heap settings (c) and (h) run with;
+ * none for the reference servers and the OTLP sink, which stand for no image of the shop.
+ */
+export function targetNodeFlags(
+  script: 'raw-http' | 'express' | 'in-process-gateway' | 'otlp-sink',
+): string[] {
+  return script === 'in-process-gateway' ? imageNodeFlags('@mercato/gateway-service') : [];
 }
 
 /** The entry point (dist/main.js) of a built workspace service package. */
