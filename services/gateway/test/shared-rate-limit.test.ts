@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { startTogether } from '@mercato/harness';
 import { createLogger } from '@mercato/logger';
 import { MemoryDestination } from '@mercato/logger/testing';
 import request from 'supertest';
@@ -49,12 +50,11 @@ describe('rate limits shared by two gateway replicas through Redis', () => {
   };
 
   beforeAll(async () => {
-    // If one fails to start, the other is still kept for afterAll to stop.
-    const [started, redisStarted] = await Promise.allSettled([startShop(), startRedisServer()]);
-    if (started.status === 'fulfilled') shop = started.value;
-    if (redisStarted.status === 'fulfilled') redis = redisStarted.value;
-    for (const outcome of [started, redisStarted])
-      if (outcome.status === 'rejected') throw outcome.reason;
+    // Both start at once; if one fails, the other is stopped before the failure is reported.
+    [shop, redis] = await startTogether([
+      { start: startShop(), stop: (started) => started.stop() },
+      { start: startRedisServer(), stop: (started) => started.close() },
+    ]);
   });
 
   beforeEach(async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DEMO_CUSTOMERS } from '@mercato/contracts/demo';
+import { startTogether } from '@mercato/harness';
 import type { Browser, Page } from 'playwright-core';
 import { audit, seriousOrCritical, type Violation } from './support/axe.js';
 import { launchBrowser, openShopTab, type Device, type ShopTab } from './support/browser.js';
@@ -30,13 +31,11 @@ describe('the storefront in Chromium, against the whole shop', () => {
   };
 
   beforeAll(async () => {
-    // Both start at once; if one fails, the other is still kept for afterAll to close (a shop or
-    // a browser left running would keep Jest from exiting after the failure is reported).
-    const [started, launched] = await Promise.allSettled([startShopUnderTest(), launchBrowser()]);
-    if (started.status === 'fulfilled') shop = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    for (const outcome of [started, launched])
-      if (outcome.status === 'rejected') throw outcome.reason;
+    // Both start at once; if one fails, the other is stopped before the failure is reported.
+    [shop, browser] = await startTogether([
+      { start: startShopUnderTest(), stop: (started) => started.stop() },
+      { start: launchBrowser(), stop: (launched) => launched.close() },
+    ]);
   }, 120_000);
 
   afterAll(async () => {

@@ -43,6 +43,7 @@ export {
   type StopOutcome,
 } from './shared-service.js';
 export { eventually, type EventuallyOptions } from './eventually.js';
+export { startTogether, type Startable } from './start-together.js';
 export { findRedisServer, startRedisServer, type RedisServer } from './redis/redis-server.js';
 export { withLock, type LockOptions } from './lock.js';
 export {
