@@ -89,6 +89,7 @@ export function catalogFastLane(
   options: CatalogFastLaneOptions,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { cache, tokens, limiter, metrics } = options;
+  const securityHeaders = options.securityHeaders.flat();
   return (req, res) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !cache.live) return false;
     const lane = laneOf(req.url ?? '');
@@ -150,12 +151,13 @@ export function catalogFastLane(
       });
       metrics?.finished(startedAt, req.method!, lane.route, statusCode);
     });
-    res.setHeader('x-request-id', correlation.requestId);
-    res.setHeader('traceparent', correlation.traceparent);
-    for (const [name, value] of options.securityHeaders) res.setHeader(name, value);
-    for (const [name, value] of decision.headers) res.setHeader(name, value);
+    // Every header goes to one writeHead as a flat list (see writeCatalogResponse): the same
+    // headers, in the same order, as the Express lane sets one by one.
+    const headers = ['x-request-id', correlation.requestId, 'traceparent', correlation.traceparent];
+    for (const header of securityHeaders) headers.push(header);
+    for (const [name, value] of decision.headers) headers.push(name, value);
     options.onHit(lane.operation);
-    writeCatalogResponse(req, res, entry);
+    writeCatalogResponse(req, res, entry, headers);
   }
 }
 
