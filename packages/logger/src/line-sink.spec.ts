@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { createLogger } from './create-logger.js';
-import { lineSink } from './line-sink.js';
+import { isoTime, lineSink } from './line-sink.js';
+import { maskCardNumbers } from './redaction.js';
 import { MemoryDestination } from './testing.js';
 
 const fields = { requestId: 'req-1', req: { method: 'GET', url: '/a' }, res: { statusCode: 200 } };
@@ -47,6 +48,54 @@ describe('lineSink', () => {
     sink.flush();
     expect(destination.text).not.toContain('4111 1111 1111 1111');
     expect(destination.records()[0]).toMatchObject({ req: { url: '/pay/[REDACTED]' } });
+  });
+
+  it('prints the time as toISOString does, across milliseconds, seconds and days', () => {
+    const start = Date.UTC(2026, 11, 7, 23, 59, 58, 990);
+    // In order, with repeats (lines sharing a millisecond), then jumps back and forth.
+    const times = [
+      ...Array.from({ length: 2_100 }, (_, n) => start + Math.floor(n / 2)),
+      0,
+      5,
+      50,
+      999,
+      1_000,
+      start,
+      start - 86_400_000,
+      Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+    ];
+    for (const ms of times) expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+  });
+
+  it('quotes a string exactly as JSON.stringify of its card-masked text would', () => {
+    const sink = lineSink(createLogger({ service: 's', destination: new MemoryDestination() }));
+    const cases = [
+      'req-1',
+      '/api/v1/products/prd_bth_brs_bmb',
+      'b26e8b93-b509-4382-bc56-e057e0e7adcc',
+      '12345678-1234-1234-1234-123456789012',
+      '/pay/4111 1111 1111 1111',
+      '/pay/4111-1111-1111-1111/x',
+      '4111111111111111',
+      '411111111111',
+      'say "hi"\\ and\n',
+      'ünïcødé €',
+      '',
+    ];
+    // …and random texts of digits, separators, letters and characters JSON escapes.
+    const alphabet = '0123456789 -a"\\\u0001é';
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    for (let n = 0; n < 3_000; n += 1)
+      cases.push(
+        Array.from({ length: 1 + Math.floor(random() * 40) }, () =>
+          random() < 0.7
+            ? String(Math.floor(random() * 10))
+            : alphabet[Math.floor(random() * alphabet.length)],
+        ).join(''),
+      );
+    for (const value of cases)
+      expect(sink.text(value)).toBe(JSON.stringify(maskCardNumbers(value)));
   });
 
   it('hands lines over together, in order, within 100 ms', async () => {

@@ -1,5 +1,5 @@
 import { type Level, type Logger, pino } from 'pino';
-import { maskCardNumbers } from './redaction.js';
+import { CARD_MIN_DIGITS, maskCardNumbers } from './redaction.js';
 
 /** Writes fixed-shape lines straight to a logger's destination. */
 export interface LineSink {
@@ -23,16 +23,50 @@ interface Destination {
 }
 
 // The current time as pino's isoTime prints it, formatted once per millisecond rather than per
-// line (under load several lines share a millisecond).
+// line (under load several lines share a millisecond), and only the milliseconds per millisecond:
+// `toISOString` runs once a second.
 let lastMs = -1;
 let lastIso = '';
-function isoNow(): string {
-  const ms = Date.now();
+let lastSecond = -1;
+let secondPrefix = '';
+/** `new Date(ms).toISOString()`, for the times of this era (years 1970–9999). */
+export function isoTime(ms: number): string {
   if (ms !== lastMs) {
+    const second = Math.floor(ms / 1000);
+    if (second !== lastSecond) {
+      lastSecond = second;
+      // "2026-12-07T15:04:05." — everything up to the milliseconds.
+      secondPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+    }
+    const milli = ms - second * 1000;
     lastMs = ms;
-    lastIso = new Date(ms).toISOString();
+    lastIso = `${secondPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
   }
   return lastIso;
+}
+
+/**
+ * `value` as a JSON string literal without a call into JSON.stringify or the card masking, when one
+ * pass shows neither has anything to do: printable ASCII, no quote or backslash, and no run of digits
+ * long enough to be a card number (see {@link mayHoldCardNumber}). Request ids and paths nearly
+ * always are; anything else returns undefined.
+ */
+function plainLiteral(value: string): string | undefined {
+  let digits = 0;
+  for (let index = 0; index < value.length; index += 1) {
+    const code = value.charCodeAt(index);
+    if (code >= 48 && code <= 57) {
+      digits += 1;
+      if (digits >= CARD_MIN_DIGITS) return undefined;
+    } else if (code < 32 || code > 126 || code === 34 || code === 92) {
+      return undefined;
+    } else if (!(digits > 0 && (code === 32 || code === 45))) {
+      // A space or a dash after a digit may join two groups of one card number; anything else ends
+      // the run. (Counting on past a separator that no digit follows only ever falls back more.)
+      digits = 0;
+    }
+  }
+  return `"${value}"`;
 }
 
 // Lines not yet handed to their destination, per destination. They are handed over together —
@@ -46,6 +80,7 @@ function isoNow(): string {
 // under load) would be live at every young-generation GC, copied and then promoted, costing more
 // than the line itself. Encoded at once, the pieces die young and the GC only ever sees one buffer.
 const FLUSH_INTERVAL_MS = 100;
+const MAX_MESSAGES = 100;
 const FLUSH_BYTES = 64 * 1024;
 // UTF-8 takes at most 3 bytes per UTF-16 code unit, so a string of n units fits in 3n bytes.
 const MAX_BYTES_PER_UNIT = 3;
@@ -102,12 +137,19 @@ export function lineSink(logger: Logger): LineSink {
   const destination = symbols[pino.symbols.streamSym] as Destination | undefined;
   const bindings = (symbols[pino.symbols.chindingsSym] as string | undefined) ?? '';
   if (!destination) throw new Error('lineSink: this logger has no destination stream');
+  // A sink writes a few fixed messages ("request completed"): their JSON is made once each.
+  const messages = new Map<string, string>();
   return {
     enabled: (level) => logger.isLevelEnabled(level),
-    text: (value) => JSON.stringify(maskCardNumbers(value)),
+    text: (value) => plainLiteral(value) ?? JSON.stringify(maskCardNumbers(value)),
     write(level, fields, msg) {
       if (!logger.isLevelEnabled(level)) return;
-      const line = `{"level":"${level}","time":"${isoNow()}"${bindings},${fields},"msg":${JSON.stringify(msg)}}\n`;
+      let msgLiteral = messages.get(msg);
+      if (msgLiteral === undefined) {
+        msgLiteral = JSON.stringify(msg);
+        if (messages.size < MAX_MESSAGES) messages.set(msg, msgLiteral);
+      }
+      const line = `{"level":"${level}","time":"${isoTime(Date.now())}"${bindings},${fields},"msg":${msgLiteral}}\n`;
       enqueue(destination, line);
     },
     flush: handOver,

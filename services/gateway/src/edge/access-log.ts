@@ -42,11 +42,12 @@ export function accessLogWriter(logger: Logger): (record: AccessRecord) => void 
     if (!sink.enabled(level)) return;
     // The request's correlation, as a child logger would bind it. The request id and the path may
     // come from the client, so they go through sink.text (card numbers masked); the trace and span
-    // ids are hex by construction (drawn here, or a traceparent that parsed), never masked.
+    // ids are hex by construction (drawn here, or a traceparent that parsed), so they are never
+    // masked and go between quotes as they are.
     let fields = '';
     if (context?.requestId !== undefined) fields += `"requestId":${sink.text(context.requestId)},`;
-    if (context?.traceId !== undefined) fields += `"trace_id":${JSON.stringify(context.traceId)},`;
-    if (context?.spanId !== undefined) fields += `"span_id":${JSON.stringify(context.spanId)},`;
+    if (context?.traceId !== undefined) fields += `"trace_id":"${context.traceId}",`;
+    if (context?.spanId !== undefined) fields += `"span_id":"${context.spanId}",`;
     fields +=
       `"req":{"method":${literal(method)},"url":${sink.text(path)},"route":${literal(route)}},` +
       `"res":{"statusCode":${status}},"responseTime":${Math.round(performance.now() - startedAt)}`;
