@@ -35,6 +35,18 @@ interface ReservationRow {
   expires_at: Date | string;
 }
 
+interface ReservationWithLinesRow extends ReservationRow {
+  lines: { product_id: string; quantity: number }[];
+}
+
+// A reservation and its lines in one round trip (a scalar subquery, so the row can be locked).
+const RESERVATION_WITH_LINES = `
+  SELECT r.order_id, r.status, r.expires_at,
+         COALESCE((SELECT json_agg(json_build_object('product_id', l.product_id, 'quantity', l.quantity)
+                                   ORDER BY l.product_id)
+                     FROM reservation_lines l WHERE l.order_id = r.order_id), '[]') AS lines
+    FROM reservations r WHERE r.order_id = $1`;
+
 /** Orders stock lines by product id so concurrent transactions lock rows in the same order. */
 const byProduct = (lines: readonly StockLine[]) =>
   [...lines].sort((left, right) => left.productId.localeCompare(right.productId));
@@ -264,30 +276,30 @@ export class StockService {
   }
 
   private async lockReservation(tx: Queryable, orderId: string): Promise<ReservationRecord> {
-    const locked = await tx.query(
-      'SELECT order_id FROM reservations WHERE order_id = $1 FOR UPDATE',
-      [orderId],
-    );
-    const reservation = locked.rowCount ? await this.load(tx, orderId) : undefined;
+    const reservation = await this.load(tx, orderId, { lock: true });
     if (!reservation) throw notFound(`order ${orderId} has no stock reservation`);
     return reservation;
   }
 
-  private async load(db: Queryable, orderId: string): Promise<ReservationRecord | undefined> {
-    const reservation = await db.query<ReservationRow>(
-      'SELECT order_id, status, expires_at FROM reservations WHERE order_id = $1',
+  /**
+   * The reservation with its lines, in one statement; with `lock`, its row stays locked until the
+   * transaction ends (the lines never change once reserved).
+   */
+  private async load(
+    db: Queryable,
+    orderId: string,
+    { lock = false } = {},
+  ): Promise<ReservationRecord | undefined> {
+    const reservation = await db.query<ReservationWithLinesRow>(
+      lock ? `${RESERVATION_WITH_LINES} FOR UPDATE OF r` : RESERVATION_WITH_LINES,
       [orderId],
     );
     const row = reservation.rows[0];
     if (!row) return undefined;
-    const lines = await db.query<{ product_id: string; quantity: number }>(
-      'SELECT product_id, quantity FROM reservation_lines WHERE order_id = $1 ORDER BY product_id',
-      [orderId],
-    );
     return {
       orderId: row.order_id,
       status: row.status,
-      lines: lines.rows.map((line) => ({
+      lines: row.lines.map((line) => ({
         productId: line.product_id,
         quantity: Number(line.quantity),
       })),
