@@ -11,7 +11,8 @@ export const UNMATCHED_ROUTE = 'unmatched';
 export const CLIENT_CLOSED_REQUEST = '499';
 
 // Any other method becomes `_OTHER`, as OpenTelemetry does, so that clients cannot mint series.
-const KNOWN_METHODS = new Set([
+// Each has a small number, so that a method and a status together make one number (see below).
+const KNOWN_METHODS = [
   'GET',
   'HEAD',
   'POST',
@@ -21,7 +22,10 @@ const KNOWN_METHODS = new Set([
   'OPTIONS',
   'CONNECT',
   'TRACE',
-]);
+];
+const OTHER_METHOD = '_OTHER';
+const METHOD_NUMBERS = new Map(KNOWN_METHODS.map((method, index) => [method, index]));
+const METHOD_LABELS = [...KNOWN_METHODS, OTHER_METHOD];
 
 /**
  * Express middleware recording `http_server_request_duration_seconds{method, route, status_code}`
@@ -85,14 +89,25 @@ export function httpRequestRecorder(registry: Registry): HttpRequestRecorder {
       this.set(inFlight);
     },
   });
-  // Series looked up by a string key; the sets are bounded (methods × route templates × statuses).
-  const series = new Map<string, { observe(seconds: number): void }>();
-  const seriesOf = (method: string, route: string, statusCode: string) => {
-    const key = `${method} ${statusCode} ${route}`;
-    let child = series.get(key);
+  // Series found per route template, then by one number for the method and the status — two
+  // look-ups with what the caller has, instead of a key string built and hashed per request. The
+  // sets are bounded: methods × route templates × statuses.
+  const series = new Map<string, Map<number, { observe(seconds: number): void }>>();
+  const seriesOf = (method: string, route: string, statusCode: number | undefined) => {
+    const methodNumber = METHOD_NUMBERS.get(method) ?? KNOWN_METHODS.length;
+    // A response the client did not wait for counts as 499 (CLIENT_CLOSED_REQUEST).
+    const status = statusCode ?? Number(CLIENT_CLOSED_REQUEST);
+    const key = status * 16 + methodNumber;
+    let ofRoute = series.get(route);
+    if (ofRoute === undefined) {
+      ofRoute = new Map();
+      series.set(route, ofRoute);
+    }
+    let child = ofRoute.get(key);
     if (child === undefined) {
-      child = duration.series(key, { method, route, status_code: statusCode });
-      series.set(key, child);
+      const labels = { method: METHOD_LABELS[methodNumber]!, route, status_code: String(status) };
+      child = duration.series(`${labels.method} ${labels.status_code} ${route}`, labels);
+      ofRoute.set(key, child);
     }
     return child;
   };
@@ -103,11 +118,7 @@ export function httpRequestRecorder(registry: Registry): HttpRequestRecorder {
     },
     finished(startedAt, method, route, statusCode) {
       inFlight -= 1;
-      seriesOf(
-        KNOWN_METHODS.has(method) ? method : '_OTHER',
-        route,
-        statusCode === undefined ? CLIENT_CLOSED_REQUEST : String(statusCode),
-      ).observe((performance.now() - startedAt) / 1000);
+      seriesOf(method, route, statusCode).observe((performance.now() - startedAt) / 1000);
     },
   };
   recorders.set(registry, recorder);

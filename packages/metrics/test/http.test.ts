@@ -48,6 +48,9 @@ describe('HTTP metrics on a real Express server', () => {
       res.on('close', markSlowClosed);
       markSlowStarted();
     });
+    app.all('/any/:id', (_req, res) => {
+      res.status(202).end();
+    });
     app.get('/broken/:id', () => {
       throw new Error('handler bug');
     });
@@ -80,10 +83,13 @@ describe('HTTP metrics on a real Express server', () => {
       await fetch(`${baseUrl}/broken/9`),
       await fetch(`${baseUrl}/app/orders/o-42`),
       await fetch(`${baseUrl}/app/cart`),
+      await fetch(`${baseUrl}/any/a-1`, { method: 'PROPFIND' }),
+      await fetch(`${baseUrl}/any/a-2`, { method: 'PURGE' }),
+      await fetch(`${baseUrl}/any/a-3`, { method: 'DELETE' }),
     ];
     await Promise.all(responses.map((response) => response.arrayBuffer()));
     expect(responses.map((response) => response.status)).toEqual([
-      200, 200, 200, 201, 404, 500, 200, 200,
+      200, 200, 200, 201, 404, 500, 200, 200, 202, 202, 202,
     ]);
 
     const abandon = new AbortController();
@@ -158,6 +164,13 @@ describe('HTTP metrics on a real Express server', () => {
   it('labels what middleware answered under the name it gave with nameRoute', () => {
     expect(sampleValue(samples, `${DURATION}_count`, { route: 'app', status_code: '200' })).toBe(2);
     expect(exposition).not.toContain('/app/cart');
+  });
+
+  it('labels methods beyond the standard ones as _OTHER, so clients cannot mint series', () => {
+    const route = { route: '/any/:id', status_code: '202' };
+    expect(sampleValue(samples, `${DURATION}_count`, { ...route, method: '_OTHER' })).toBe(2);
+    expect(sampleValue(samples, `${DURATION}_count`, { ...route, method: 'DELETE' })).toBe(1);
+    expect(exposition).not.toMatch(/PROPFIND|PURGE/);
   });
 
   it('labels requests the client abandoned with status 499', () => {
