@@ -256,6 +256,23 @@ describe.each(BACKENDS)('product service on %s', (backend) => {
       );
       expect(unknownProduct.code).toBe(status.NOT_FOUND);
       expect(unknownProduct.details).toContain('prd_nope');
+      // Beside a line that could be reserved, and beside one that is short: still NOT_FOUND, and
+      // nothing stays reserved.
+      const lampBefore = await stockOf(product.db, 'prd_test_lamp');
+      for (const other of [
+        { productId: 'prd_test_lamp', quantity: 1 },
+        { productId: 'prd_test_mug', quantity: 50 },
+      ]) {
+        const mixed = await failure(
+          product.client.reserveStock({
+            orderId: 'order-e',
+            lines: [other, { productId: 'prd_nope', quantity: 1 }],
+          }),
+        );
+        expect(mixed.code).toBe(status.NOT_FOUND);
+        expect(mixed.details).toContain('prd_nope');
+      }
+      expect(await stockOf(product.db, 'prd_test_lamp')).toEqual(lampBefore);
       expect((await failure(product.client.commitStock({ orderId: 'never-reserved' }))).code).toBe(
         status.NOT_FOUND,
       );

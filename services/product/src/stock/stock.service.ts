@@ -110,7 +110,6 @@ export class StockService {
         };
       }
 
-      await this.assertProductsExist(tx, lines);
       const short: StockLine[] = [];
       for (const line of byProduct(lines)) {
         const updated = await tx.query(
@@ -119,7 +118,13 @@ export class StockService {
         );
         if (updated.rowCount === 0) short.push(line);
       }
-      if (short.length > 0) throw await this.insufficientStock(tx, lines, short);
+      if (short.length > 0) {
+        // A line may be short because its product does not exist: that answer (NOT_FOUND) comes
+        // first. Only asked when a line fell short, so a reservation that succeeds sends one
+        // statement less; the transaction rolls back either way.
+        await this.assertProductsExist(tx, lines);
+        throw await this.insufficientStock(tx, lines, short);
+      }
 
       for (const line of lines) {
         await tx.query(
