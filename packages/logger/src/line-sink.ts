@@ -1,5 +1,5 @@
 import { type Level, type Logger, pino } from 'pino';
-import { CARD_MIN_DIGITS, maskCardNumbers } from './redaction.js';
+import { maskCardNumbers, mayHoldCardNumber } from './redaction.js';
 
 /** Writes fixed-shape lines straight to a logger's destination. */
 export interface LineSink {
@@ -46,27 +46,17 @@ export function isoTime(ms: number): string {
 }
 
 /**
- * `value` as a JSON string literal without a call into JSON.stringify or the card masking, when one
- * pass shows neither has anything to do: printable ASCII, no quote or backslash, and no run of digits
- * long enough to be a card number (see {@link mayHoldCardNumber}). Request ids and paths nearly
- * always are; anything else returns undefined.
+ * `value` as a JSON string literal without a call into JSON.stringify or the card masking, when
+ * neither has anything to do: printable ASCII without a quote or a backslash, and nothing shaped
+ * like a card number ({@link mayHoldCardNumber}). Request ids and paths nearly always are;
+ * anything else returns undefined.
  */
 function plainLiteral(value: string): string | undefined {
-  let digits = 0;
   for (let index = 0; index < value.length; index += 1) {
     const code = value.charCodeAt(index);
-    if (code >= 48 && code <= 57) {
-      digits += 1;
-      if (digits >= CARD_MIN_DIGITS) return undefined;
-    } else if (code < 32 || code > 126 || code === 34 || code === 92) {
-      return undefined;
-    } else if (!(digits > 0 && (code === 32 || code === 45))) {
-      // A space or a dash after a digit may join two groups of one card number; anything else ends
-      // the run. (Counting on past a separator that no digit follows only ever falls back more.)
-      digits = 0;
-    }
+    if (code < 32 || code > 126 || code === 34 || code === 92) return undefined;
   }
-  return `"${value}"`;
+  return mayHoldCardNumber(value) ? undefined : `"${value}"`;
 }
 
 // Lines not yet handed to their destination, per destination. They are handed over together —

@@ -144,7 +144,7 @@ export function passesLuhn(digits: string): boolean {
 // Digit groups joined by single spaces or dashes, e.g. "4111 1111 1111 1111".
 const DIGIT_RUN = /\d+(?:[ -]\d+)*/g;
 const DIGIT_GROUP = /\d+/g;
-export const CARD_MIN_DIGITS = 13;
+const CARD_MIN_DIGITS = 13;
 const CARD_MAX_DIGITS = 19;
 // Cards are printed in groups that start with four digits and never exceed six (4-4-4-4,
 // 4-6-5); requiring that keeps UUIDs and similar dashed identifiers from being mistaken for cards.
