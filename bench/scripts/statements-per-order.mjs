@@ -5,39 +5,24 @@
 // too), places ORDERS order journeys (default 40) at 4/s, waits until each is settled and 3 s more,
 // turns logging off again and counts the logged statements of the shop's three databases in the
 // server's log: one line per statement kind with its count per order.
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRequire } from 'node:module';
-const root = process.env.ROOT ?? process.cwd();
-const { launchShop } = await import(`${root}/tools/shop/dist/index.js`);
-const { runLoad } = await import(`${root}/tools/loadgen/dist/index.js`);
-const { acquireKafka, acquirePostgres } = await import(`${root}/tools/harness/dist/index.js`);
+import { launchScriptShop, orderJourneys, root } from './script-shop.mjs';
 // pg as the harness has it (the bench does not depend on it).
 const pg = createRequire(`${root}/tools/harness/package.json`)('pg');
 const orders = Number(process.argv[2] ?? 40);
-const kafka = await acquireKafka({});
-const server = await acquirePostgres({});
-const tag = Math.random().toString(36).slice(2, 8);
-const names = { product: `stm_product_${tag}`, order: `stm_order_${tag}`, payment: `stm_payment_${tag}` };
-const databaseUrls = {};
-for (const [service, name] of Object.entries(names)) databaseUrls[service] = await server.createDatabase(name);
+const { shop, postgres: server, databaseUrls, stop } = await launchScriptShop('stm');
 const dbNames = Object.fromEntries(
   Object.entries(databaseUrls).map(([service, url]) => [new URL(url).pathname.slice(1), service]),
 );
-const shop = await launchShop({
-  dataDir: await mkdtemp(join(tmpdir(), 'mercato-stm-')),
-  databaseUrls,
-  kafkaBrokers: kafka.brokers.join(','),
-  kafkaNamespace: `stm-${tag}.`,
-  logLevel: 'info',
-  env: { gateway: { RATE_LIMIT_MAX: '1000000000' }, product: { SEED_STOCK: '1000000' } },
-});
 await sleep(5000);
 const admin = new pg.Client({ connectionString: server.url });
 await admin.connect();
-const logFile = (await admin.query(`SELECT pg_current_logfile() AS f, current_setting('data_directory') AS d`)).rows[0];
+const logFile = (
+  await admin.query(`SELECT pg_current_logfile() AS f, current_setting('data_directory') AS d`)
+).rows[0];
 // The harness's server logs to postgres.log in the directory above run/data (no logging collector).
 const logPath =
   process.env.PG_LOG ??
@@ -56,16 +41,10 @@ const setLogging = async (on) => {
 const from = (await stat(logPath)).size;
 await setLogging(true);
 let settled = 0;
-const summary = await runLoad({
-  baseUrl: shop.gatewayUrl,
-  ratePerSecond: 4,
-  durationMs: (orders / 4) * 1000,
-  mix: { order: 1 },
-  paymentTokens: { tok_success: 1 },
+const summary = await orderJourneys(shop, {
+  rate: 4,
+  seconds: orders / 4,
   shoppers: 20,
-  maxConcurrentJourneys: 64,
-  pollIntervalMs: 100,
-  maxPollIntervalMs: 1000,
   onOrderSettled: () => {
     settled += 1;
   },
@@ -86,15 +65,20 @@ for (const line of entries) {
   counts.set(key, (counts.get(key) ?? 0) + 1);
 }
 const placed = summary.totals.started;
-console.log(`orders placed ${placed}, settled ${settled}; totals ${JSON.stringify(summary.totals)}`);
+console.log(
+  `orders placed ${placed}, settled ${settled}; totals ${JSON.stringify(summary.totals)}`,
+);
 const byService = {};
 for (const [key, n] of [...counts].sort((a, b) => b[1] - a[1])) {
   const service = key.slice(0, 8).trim();
   byService[service] = (byService[service] ?? 0) + n;
   console.log(`${(n / placed).toFixed(2).padStart(6)}  ${key}`);
 }
-console.log('per order: ' + JSON.stringify(Object.fromEntries(Object.entries(byService).map(([s, n]) => [s, +(n / placed).toFixed(2)]))));
+console.log(
+  'per order: ' +
+    JSON.stringify(
+      Object.fromEntries(Object.entries(byService).map(([s, n]) => [s, +(n / placed).toFixed(2)])),
+    ),
+);
 await admin.end();
-await shop.stop();
-await kafka.release?.();
-await server.release?.();
+await stop();
