@@ -5,7 +5,13 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/coverage/**', '**/src/gen/**', '**/node_modules/**', '**/.turbo/**'],
+    ignores: [
+      '**/dist/**',
+      '**/coverage/**',
+      '**/src/gen/**',
+      '**/node_modules/**',
+      '**/.turbo/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -16,7 +22,10 @@ export default tseslint.config(
     },
     rules: {
       'no-console': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/require-await': 'off',
@@ -28,7 +37,15 @@ export default tseslint.config(
   },
   {
     // Tests and command-line tools may print; services may not (they use the injected logger).
-    files: ['**/*.spec.ts', '**/test/**/*.ts', 'tests/**', 'tools/**', 'bench/**', 'scripts/**', '**/scripts/**'],
+    files: [
+      '**/*.spec.ts',
+      '**/test/**/*.ts',
+      'tests/**',
+      'tools/**',
+      'bench/**',
+      'scripts/**',
+      '**/scripts/**',
+    ],
     rules: { 'no-console': 'off', '@typescript-eslint/unbound-method': 'off' },
   },
 );
