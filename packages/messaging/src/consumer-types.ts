@@ -21,6 +21,28 @@ export interface EventContext {
    * when another delivery already recorded the event. Call it at most once per attempt.
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * The one-statement form of {@link transaction}, for a step that is one conditional update
+   * announced by one event: the inbox row, `change` — only if the inbox row is new — and, if
+   * `change` updated a row, the outbox row of `announce`, all in one data-modifying statement,
+   * which PostgreSQL makes atomic without BEGIN and COMMIT (four round trips fewer than a
+   * transaction holding the same three statements). Returns whether `change` updated a row.
+   * Throws {@link DuplicateEventError} when another delivery already recorded the event. Call it
+   * at most once per attempt, and not together with {@link transaction}.
+   */
+  updateOnce(change: RowUpdate, announce: EventEnvelope): Promise<boolean>;
+}
+
+/**
+ * An UPDATE of at most one row, in parts: `UPDATE <table> SET <set> WHERE <where>`, with `values`
+ * for the `$1`, `$2` … that `set` and `where` refer to. The parts are SQL written by the service,
+ * never from input; values always go in `values`.
+ */
+export interface RowUpdate {
+  readonly table: string;
+  readonly set: string;
+  readonly where: string;
+  readonly values: readonly unknown[];
 }
 
 /** Handles one event; throwing means "try again" (or {@link PermanentEventError}: "never"). */

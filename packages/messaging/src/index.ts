@@ -1,5 +1,5 @@
 export { MESSAGING_MIGRATIONS } from './migrations.js';
-export { appendToOutbox, type AppendToOutboxOptions } from './outbox.js';
+export { appendToOutbox, outboxValues, type AppendToOutboxOptions } from './outbox.js';
 export {
   createMessagingClient,
   KAFKA_RETRY,
@@ -21,6 +21,7 @@ export {
   type EventConsumer,
   type EventContext,
   type EventHandler,
+  type RowUpdate,
 } from './consumer-types.js';
 export { DuplicateEventError, PermanentEventError } from './errors.js';
 export {

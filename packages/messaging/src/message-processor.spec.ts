@@ -5,7 +5,7 @@ import { createTestPglite } from '@mercato/db/testing';
 import { createLogger, getLogContext, type LogContext } from '@mercato/logger';
 import { kafkaMetrics } from '@mercato/metrics';
 import { Registry } from 'prom-client';
-import { type EventContext, type EventHandler } from './consumer-types.js';
+import { type EventContext, type EventHandler, type RowUpdate } from './consumer-types.js';
 import { ConsumerStoppingError, PermanentEventError } from './errors.js';
 import {
   MessageProcessor,
@@ -13,6 +13,7 @@ import {
   type IncomingMessage,
 } from './message-processor.js';
 import { MESSAGING_MIGRATIONS } from './migrations.js';
+import { outboxValues } from './outbox.js';
 import { type OutgoingRecord } from './publisher.js';
 
 const GROUP = 'payment-service';
@@ -61,6 +62,7 @@ describe('MessageProcessor', () => {
     db = await createTestPglite();
     await migrate(db, MESSAGING_MIGRATIONS);
     await db.exec('CREATE TABLE effects (event_id uuid PRIMARY KEY, note text NOT NULL)');
+    await db.exec('CREATE TABLE states (id text PRIMARY KEY, status text NOT NULL)');
   });
 
   afterAll(async () => {
@@ -68,7 +70,7 @@ describe('MessageProcessor', () => {
   });
 
   beforeEach(async () => {
-    await db.exec('TRUNCATE effects, processed_events');
+    await db.exec('TRUNCATE effects, processed_events, states, outbox');
     deadLetters = new DeadLetters();
     registry = new Registry();
     const stopping = new AbortController();
@@ -85,11 +87,16 @@ describe('MessageProcessor', () => {
 
   function processor(
     handler: EventHandler,
-    overrides: { maxAttempts?: number; eventTypes?: string[]; inboxPrecheck?: boolean } = {},
+    overrides: {
+      maxAttempts?: number;
+      eventTypes?: string[];
+      inboxPrecheck?: boolean;
+      database?: Database;
+    } = {},
   ) {
     return new MessageProcessor({
       groupId: GROUP,
-      db,
+      db: overrides.database ?? db,
       handler,
       inboxPrecheck: overrides.inboxPrecheck ?? true,
       maxAttempts: overrides.maxAttempts ?? 3,
@@ -424,6 +431,127 @@ describe('MessageProcessor', () => {
       }).process(messageOf(serializeEvent(orderCancelled())), control),
     ).rejects.toBe(rebalancing);
     expect(deadLetters.records).toEqual([]);
+  });
+
+  describe('updateOnce', () => {
+    const pay = (id: string): RowUpdate => ({
+      table: 'states',
+      set: 'status = $2',
+      where: 'id = $1 AND status = $3',
+      values: [id, 'PAID', 'PENDING'],
+    });
+    const announce = (id: string) =>
+      createEvent('order.paid.v1', 'order-service', {
+        orderId: id,
+        paymentId: 'pay-1',
+        total: { amountMinor: 1299, currency: 'EUR' },
+      });
+    async function stateOf(id: string): Promise<string | undefined> {
+      const { rows } = await db.query<{ status: string }>(
+        'SELECT status FROM states WHERE id = $1',
+        [id],
+      );
+      return rows[0]?.status;
+    }
+    async function outboxRows() {
+      const { rows } = await db.query<Record<string, unknown>>(
+        'SELECT event_id, topic, message_key, event_type, payload, headers FROM outbox ORDER BY id',
+      );
+      return rows;
+    }
+    /** The database, counting what the processor sends to it. */
+    function counted(statements: string[]): Database {
+      return new Proxy(db, {
+        get(target, property, receiver) {
+          if (property === 'query')
+            return (text: string, values?: unknown[]) => {
+              statements.push(text);
+              return target.query(text, values);
+            };
+          if (property === 'transaction')
+            return (...args: Parameters<Database['transaction']>) => {
+              statements.push('BEGIN');
+              return target.transaction(...args);
+            };
+          const value: unknown = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    }
+
+    it('updates the row, records the event and appends the announcement in one statement', async () => {
+      await db.query("INSERT INTO states (id, status) VALUES ('s-1', 'PENDING')");
+      const event = orderCancelled();
+      const paid = announce('s-1');
+      const statements: string[] = [];
+      let changed: boolean | undefined;
+      const handler: EventHandler = async (context) => {
+        changed = await context.updateOnce(pay('s-1'), paid);
+      };
+
+      const result = await processor(handler, {
+        inboxPrecheck: false,
+        database: counted(statements),
+      }).process(messageOf(serializeEvent(event)), control);
+
+      expect(result).toBe('processed');
+      expect(changed).toBe(true);
+      expect(statements).toHaveLength(1);
+      expect(await stateOf('s-1')).toBe('PAID');
+      expect(await inbox()).toEqual([
+        { consumer_group: GROUP, event_id: event.id, event_type: event.type },
+      ]);
+      // The outbox row appendToOutbox would have written, value for value.
+      const [id, topic, key, type, payload, headers] = outboxValues(paid);
+      expect(await outboxRows()).toEqual([
+        {
+          event_id: id,
+          topic,
+          message_key: key,
+          event_type: type,
+          payload: JSON.parse(payload as string),
+          headers: JSON.parse(headers as string),
+        },
+      ]);
+    });
+
+    it('changes nothing and announces nothing on a redelivery', async () => {
+      await db.query("INSERT INTO states (id, status) VALUES ('s-2', 'PENDING')");
+      const event = orderCancelled();
+      const handler: EventHandler = async (context) => {
+        await context.updateOnce(pay('s-2'), announce('s-2'));
+      };
+      const subject = processor(handler, { inboxPrecheck: false });
+      await subject.process(messageOf(serializeEvent(event), '7'), control);
+      // Put the row back where the update found it: only the inbox can stop a second update now.
+      await db.query("UPDATE states SET status = 'PENDING' WHERE id = 's-2'");
+
+      const again = await subject.process(messageOf(serializeEvent(event), '8'), control);
+
+      expect(again).toBe('duplicate');
+      expect(await stateOf('s-2')).toBe('PENDING');
+      expect(await outboxRows()).toHaveLength(1);
+    });
+
+    it('records the event but announces nothing when the update finds no row to change', async () => {
+      await db.query("INSERT INTO states (id, status) VALUES ('s-3', 'CANCELLED')");
+      const event = orderCancelled();
+      let changed: boolean | undefined;
+      const handler: EventHandler = async (context) => {
+        changed = await context.updateOnce(pay('s-3'), announce('s-3'));
+      };
+
+      const result = await processor(handler, { inboxPrecheck: false }).process(
+        messageOf(serializeEvent(event)),
+        control,
+      );
+
+      expect(result).toBe('processed');
+      expect(changed).toBe(false);
+      expect(await stateOf('s-3')).toBe('CANCELLED');
+      expect(await inbox()).toHaveLength(1);
+      expect(await outboxRows()).toEqual([]);
+    });
   });
 
   it('refuses a second transaction in one attempt instead of reporting a duplicate', async () => {

@@ -20,7 +20,8 @@ import {
 } from '@mercato/tracing';
 import { type KafkaMetrics, type KafkaProcessingOutcome } from '@mercato/metrics';
 import { backoffDelay, delay, type Backoff } from './backoff.js';
-import { type EventContext, type EventHandler } from './consumer-types.js';
+import { type EventContext, type EventHandler, type RowUpdate } from './consumer-types.js';
+import { outboxValues } from './outbox.js';
 import { ConsumerStoppingError, DuplicateEventError, PermanentEventError } from './errors.js';
 import {
   EVENT_HEADERS,
@@ -261,6 +262,21 @@ export class MessageProcessor {
         recorded = true;
         return result;
       },
+      updateOnce: async (change, announce) => {
+        if (recorded) {
+          throw new Error(
+            'EventContext.transaction() already committed for this event; call it once',
+          );
+        }
+        const outbox = outboxValues(announce);
+        const { rows } = await db.query<{ recorded: number; changed: number }>(
+          updateOnceStatement(change),
+          [...change.values, groupId, event.id, event.type, ...outbox],
+        );
+        recorded = true;
+        if (rows[0]?.recorded !== 1) throw new DuplicateEventError(event.id, groupId);
+        return rows[0].changed > 0;
+      },
     };
     try {
       await handler(context);
@@ -398,4 +414,28 @@ function consumerSpan(message: IncomingMessage, groupId: string): OpenSpan | und
       'messaging.consumer.group.name': groupId,
     },
   });
+}
+
+/**
+ * The statement of {@link EventContext.updateOnce}: the inbox row; the update, only when the inbox
+ * row is new (a redelivery changes nothing); the outbox row, only when the update touched a row.
+ * Data-modifying CTEs all run against one snapshot, so the update cannot see the new inbox row;
+ * it sees the `inbox` CTE's output instead. The parameters after the update's own are the inbox's
+ * three and the outbox row's six ({@link outboxValues}).
+ */
+function updateOnceStatement({ table, set, where, values }: RowUpdate): string {
+  const n = values.length;
+  const p = (index: number) => `$${n + index}`;
+  return `WITH inbox AS (
+    INSERT INTO processed_events (consumer_group, event_id, event_type)
+    VALUES (${p(1)}, ${p(2)}, ${p(3)}) ON CONFLICT DO NOTHING RETURNING 1
+  ), changed AS (
+    UPDATE ${table} SET ${set} WHERE (${where}) AND EXISTS (SELECT 1 FROM inbox) RETURNING 1
+  ), announced AS (
+    INSERT INTO outbox (event_id, topic, message_key, event_type, payload, headers)
+    SELECT ${p(4)}::uuid, ${p(5)}::text, ${p(6)}::text, ${p(7)}::text, ${p(8)}::jsonb, ${p(9)}::jsonb
+      FROM changed LIMIT 1
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM inbox)::int AS recorded, (SELECT count(*) FROM changed)::int AS changed`;
 }

@@ -21,18 +21,27 @@ export async function appendToOutbox(
   event: EventEnvelope,
   options: AppendToOutboxOptions = {},
 ): Promise<void> {
-  const validated = parseEvent(serializeEvent(event));
-  const headers = { ...correlationHeadersFromLogContext(), ...options.headers };
   await tx.query(
     `INSERT INTO outbox (event_id, topic, message_key, event_type, payload, headers)
      VALUES ($1, $2, $3, $4, $5, $6)`,
-    [
-      validated.id,
-      options.topic ?? EVENT_TOPICS[validated.type],
-      validated.subject,
-      validated.type,
-      JSON.stringify(validated),
-      JSON.stringify(headers),
-    ],
+    outboxValues(event, options),
   );
+}
+
+/**
+ * The values of `event`'s outbox row — event id, topic, record key, event type, payload and
+ * headers, in that order — as {@link appendToOutbox} writes them. Throws `InvalidEventError` for an
+ * event that does not match its schema.
+ */
+export function outboxValues(event: EventEnvelope, options: AppendToOutboxOptions = {}): unknown[] {
+  const validated = parseEvent(serializeEvent(event));
+  const headers = { ...correlationHeadersFromLogContext(), ...options.headers };
+  return [
+    validated.id,
+    options.topic ?? EVENT_TOPICS[validated.type],
+    validated.subject,
+    validated.type,
+    JSON.stringify(validated),
+    JSON.stringify(headers),
+  ];
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database, Queryable } from '@mercato/db';
+import type { RowUpdate } from '@mercato/messaging';
 import { DATABASE } from '@mercato/service-kit';
 import type { OrderState } from './order-state.js';
 
@@ -128,11 +129,22 @@ export class OrdersRepository {
     to: OrderState,
     reason: string,
   ): Promise<boolean> {
-    const updated = await tx.query(
-      'UPDATE orders SET status = $3, status_reason = $4, updated_at = now() WHERE id = $1 AND status = $2',
-      [id, from, to, reason],
-    );
+    const { table, set, where, values } = this.statusChange(id, from, to, reason);
+    const updated = await tx.query(`UPDATE ${table} SET ${set} WHERE ${where}`, values);
     return updated.rowCount === 1;
+  }
+
+  /**
+   * The same move as an update in parts, for a saga step that makes it in one statement with its
+   * inbox and outbox rows (`EventContext.updateOnce`).
+   */
+  statusChange(id: string, from: OrderState, to: OrderState, reason: string): RowUpdate {
+    return {
+      table: 'orders',
+      set: 'status = $3, status_reason = $4, updated_at = now()',
+      where: 'id = $1 AND status = $2',
+      values: [id, from, to, reason],
+    };
   }
 
   /**

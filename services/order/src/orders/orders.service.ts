@@ -227,14 +227,12 @@ export class OrdersService {
       this.logger.warn({ orderId: order.id }, 'payment arrived for a cancelled order; refunded');
       return;
     }
-    const paid = await context.transaction((tx) =>
-      this.move(tx, order, OrderState.PAID, '', () =>
-        createEvent('order.paid.v1', SERVICE_NAME, {
-          orderId: order.id,
-          paymentId: data.paymentId,
-          total: { amountMinor: order.totalMinor, currency: order.currency },
-        }),
-      ),
+    const paid = await this.moveOnce(context, order, OrderState.PAID, '', () =>
+      createEvent('order.paid.v1', SERVICE_NAME, {
+        orderId: order.id,
+        paymentId: data.paymentId,
+        total: { amountMinor: order.totalMinor, currency: order.currency },
+      }),
     );
     if (paid) this.metrics.moved(OrderState.PAID, 'payment_succeeded', order.createdAt);
   }
@@ -246,13 +244,16 @@ export class OrdersService {
   ): Promise<void> {
     const order = await this.orders.findById(data.orderId);
     if (!order) throw new PermanentEventError(`payment for unknown order ${data.orderId}`);
-    const cancelled = await context.transaction((tx) =>
-      this.move(tx, order, OrderState.CANCELLED, data.failureCode, () =>
+    const cancelled = await this.moveOnce(
+      context,
+      order,
+      OrderState.CANCELLED,
+      data.failureCode,
+      () =>
         createEvent('order.cancelled.v1', SERVICE_NAME, {
           orderId: order.id,
           reason: data.failureCode,
         }),
-      ),
     );
     if (cancelled) this.metrics.moved(OrderState.CANCELLED, 'payment_failed', order.createdAt);
   }
@@ -269,19 +270,17 @@ export class OrdersService {
     const order = await this.orders.findById(data.orderId);
     if (!order) throw new PermanentEventError(`refund for unknown order ${data.orderId}`);
     const requested = order.refundRequestedReason !== '';
-    const refunded = await context.transaction((tx) =>
-      this.move(
-        tx,
-        order,
-        OrderState.REFUNDED,
-        requested ? order.refundRequestedReason : 'refunded',
-        () =>
-          createEvent('order.refunded.v1', SERVICE_NAME, {
-            orderId: order.id,
-            paymentId: data.paymentId,
-            amount: data.amount,
-          }),
-      ),
+    const refunded = await this.moveOnce(
+      context,
+      order,
+      OrderState.REFUNDED,
+      requested ? order.refundRequestedReason : 'refunded',
+      () =>
+        createEvent('order.refunded.v1', SERVICE_NAME, {
+          orderId: order.id,
+          paymentId: data.paymentId,
+          amount: data.amount,
+        }),
     );
     if (refunded)
       this.metrics.moved(
@@ -303,14 +302,38 @@ export class OrdersService {
     reason: string,
     event: () => ReturnType<typeof createEvent>,
   ): Promise<boolean> {
-    if (!canTransition(order.status, to)) {
-      if (order.status !== to)
-        this.logger.warn({ orderId: order.id, from: order.status, to }, 'order transition ignored');
-      return false;
-    }
+    if (!this.allowed(order, to)) return false;
     if (!(await this.orders.updateStatus(tx, order.id, order.status, to, reason))) return false;
     await appendToOutbox(tx, event());
     return true;
+  }
+
+  /**
+   * The same move made by a saga step: the inbox row, the state change and its event in one
+   * statement (`EventContext.updateOnce`) instead of a transaction of three. A move the state
+   * machine does not allow still records the event as processed, as a transaction that changes
+   * nothing.
+   */
+  private async moveOnce(
+    context: EventContext,
+    order: OrderRecord,
+    to: OrderState,
+    reason: string,
+    event: () => ReturnType<typeof createEvent>,
+  ): Promise<boolean> {
+    if (!this.allowed(order, to)) return context.transaction(() => Promise.resolve(false));
+    return context.updateOnce(
+      this.orders.statusChange(order.id, order.status, to, reason),
+      event(),
+    );
+  }
+
+  /** Whether the state machine allows the move; a move it does not is logged (unless a repeat). */
+  private allowed(order: OrderRecord, to: OrderState): boolean {
+    if (canTransition(order.status, to)) return true;
+    if (order.status !== to)
+      this.logger.warn({ orderId: order.id, from: order.status, to }, 'order transition ignored');
+    return false;
   }
 
   private sameRequestOrConflict(order: OrderRecord, hash: string): OrderRecord {
