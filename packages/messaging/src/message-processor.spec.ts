@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createEvent, serializeEvent, type EventEnvelope } from '@mercato/contracts';
-import { migrate, type Database } from '@mercato/db';
+import { migrate, type Database, type Queryable } from '@mercato/db';
 import { createTestPglite } from '@mercato/db/testing';
 import { createLogger, getLogContext, type LogContext } from '@mercato/logger';
 import { kafkaMetrics } from '@mercato/metrics';
@@ -469,12 +469,13 @@ describe('MessageProcessor', () => {
               return target.query(text, values);
             };
           if (property === 'transaction')
-            return (...args: Parameters<Database['transaction']>) => {
+            return (fn: (tx: Queryable) => Promise<unknown>) => {
               statements.push('BEGIN');
-              return target.transaction(...args);
+              return target.transaction(fn);
             };
           const value: unknown = Reflect.get(target, property, receiver);
-          return typeof value === 'function' ? value.bind(target) : value;
+          if (typeof value !== 'function') return value;
+          return (value as (...args: unknown[]) => unknown).bind(target);
         },
       });
     }
@@ -509,8 +510,8 @@ describe('MessageProcessor', () => {
           topic,
           message_key: key,
           event_type: type,
-          payload: JSON.parse(payload as string),
-          headers: JSON.parse(headers as string),
+          payload: JSON.parse(payload as string) as unknown,
+          headers: JSON.parse(headers as string) as unknown,
         },
       ]);
     });
