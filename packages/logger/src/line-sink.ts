@@ -59,6 +59,8 @@ function plainLiteral(value: string): string | undefined {
   return mayHoldCardNumber(value) ? undefined : `"${value}"`;
 }
 
+const MAX_MESSAGES = 100;
+
 // Lines not yet handed to their destination, per destination. They are handed over together —
 // every FLUSH_INTERVAL_MS, as soon as FLUSH_BYTES are waiting, and when the process exits (before
 // pino's own exit hook flushes the destination synchronously) — so that a busy server makes a few
@@ -70,7 +72,6 @@ function plainLiteral(value: string): string | undefined {
 // under load) would be live at every young-generation GC, copied and then promoted, costing more
 // than the line itself. Encoded at once, the pieces die young and the GC only ever sees one buffer.
 const FLUSH_INTERVAL_MS = 100;
-const MAX_MESSAGES = 100;
 const FLUSH_BYTES = 64 * 1024;
 // UTF-8 takes at most 3 bytes per UTF-16 code unit, so a string of n units fits in 3n bytes.
 const MAX_BYTES_PER_UNIT = 3;
@@ -127,7 +128,8 @@ export function lineSink(logger: Logger): LineSink {
   const destination = symbols[pino.symbols.streamSym] as Destination | undefined;
   const bindings = (symbols[pino.symbols.chindingsSym] as string | undefined) ?? '';
   if (!destination) throw new Error('lineSink: this logger has no destination stream');
-  // A sink writes a few fixed messages ("request completed"): their JSON is made once each.
+  // A sink writes a few fixed messages ("request completed"): their JSON is made once each (at
+  // most MAX_MESSAGES kept, should a caller ever vary them).
   const messages = new Map<string, string>();
   return {
     enabled: (level) => logger.isLevelEnabled(level),

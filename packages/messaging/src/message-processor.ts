@@ -237,6 +237,13 @@ export class MessageProcessor {
   ): Promise<'processed' | 'duplicate'> {
     const { db, groupId, handler } = this.#options;
     let recorded = false;
+    // An attempt commits its change (and the inbox row) once, through either method.
+    const refuseSecondCommit = (method: 'transaction' | 'updateOnce') => {
+      if (recorded)
+        throw new Error(
+          `EventContext.${method}() after this event's change was committed; call it once`,
+        );
+    };
     const context: EventContext = {
       event,
       topic: message.topic,
@@ -245,11 +252,7 @@ export class MessageProcessor {
       attempt,
       headers: textHeaders(message.headers),
       transaction: async (fn) => {
-        if (recorded) {
-          throw new Error(
-            'EventContext.transaction() already committed for this event; call it once',
-          );
-        }
+        refuseSecondCommit('transaction');
         const result = await db.transaction(async (tx) => {
           const inserted = await tx.query(
             `INSERT INTO processed_events (consumer_group, event_id, event_type)
@@ -263,11 +266,7 @@ export class MessageProcessor {
         return result;
       },
       updateOnce: async (change, announce) => {
-        if (recorded) {
-          throw new Error(
-            'EventContext.transaction() already committed for this event; call it once',
-          );
-        }
+        refuseSecondCommit('updateOnce');
         const outbox = outboxValues(announce);
         const { rows } = await db.query<{ recorded: number; changed: number }>(
           updateOnceStatement(change),

@@ -153,8 +153,13 @@ export function catalogFastLane(
     });
     // Every header goes to one writeHead as a flat list (see writeCatalogResponse): the same
     // headers, in the same order, as the Express lane sets one by one.
-    const headers = ['x-request-id', correlation.requestId, 'traceparent', correlation.traceparent];
-    for (const header of securityHeaders) headers.push(header);
+    const headers = [
+      'x-request-id',
+      correlation.requestId,
+      'traceparent',
+      correlation.traceparent,
+      ...securityHeaders,
+    ];
     for (const [name, value] of decision.headers) headers.push(name, value);
     options.onHit(lane.operation);
     writeCatalogResponse(req, res, entry, headers);
