@@ -31,6 +31,24 @@ export interface EventContext {
    * at most once per attempt, and not together with {@link transaction}.
    */
   updateOnce(change: RowUpdate, announce: EventEnvelope): Promise<boolean>;
+  /**
+   * {@link updateOnce} for a step that adds one row: the inbox row, `row` — only if the inbox row is
+   * new, and skipped (`ON CONFLICT DO NOTHING`) when it would break a unique constraint — and, if
+   * `row` was inserted, the outbox row of `announce`, in one statement. Returns whether `row` was
+   * inserted. The same rules: DuplicateEventError for a recorded event, one call per attempt.
+   */
+  insertOnce(row: RowInsert, announce: EventEnvelope): Promise<boolean>;
+}
+
+/**
+ * An INSERT of one row, in parts: `INSERT INTO <table> (<columns>)` with `values` in the same
+ * order. The parts are SQL written by the service, never from input; values always go in `values`
+ * (PostgreSQL types them by their columns).
+ */
+export interface RowInsert {
+  readonly table: string;
+  readonly columns: readonly string[];
+  readonly values: readonly unknown[];
 }
 
 /**

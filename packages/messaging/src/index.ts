@@ -1,5 +1,10 @@
 export { MESSAGING_MIGRATIONS } from './migrations.js';
-export { appendToOutbox, outboxValues, type AppendToOutboxOptions } from './outbox.js';
+export {
+  appendToOutbox,
+  outboxInsertFrom,
+  outboxValues,
+  type AppendToOutboxOptions,
+} from './outbox.js';
 export {
   createMessagingClient,
   KAFKA_RETRY,
@@ -21,6 +26,7 @@ export {
   type EventConsumer,
   type EventContext,
   type EventHandler,
+  type RowInsert,
   type RowUpdate,
 } from './consumer-types.js';
 export { DuplicateEventError, PermanentEventError } from './errors.js';

@@ -5,7 +5,12 @@ import { createTestPglite } from '@mercato/db/testing';
 import { createLogger, getLogContext, type LogContext } from '@mercato/logger';
 import { kafkaMetrics } from '@mercato/metrics';
 import { Registry } from 'prom-client';
-import { type EventContext, type EventHandler, type RowUpdate } from './consumer-types.js';
+import {
+  type EventContext,
+  type EventHandler,
+  type RowInsert,
+  type RowUpdate,
+} from './consumer-types.js';
 import { ConsumerStoppingError, PermanentEventError } from './errors.js';
 import {
   MessageProcessor,
@@ -63,6 +68,9 @@ describe('MessageProcessor', () => {
     await migrate(db, MESSAGING_MIGRATIONS);
     await db.exec('CREATE TABLE effects (event_id uuid PRIMARY KEY, note text NOT NULL)');
     await db.exec('CREATE TABLE states (id text PRIMARY KEY, status text NOT NULL)');
+    await db.exec(
+      'CREATE TABLE charges (id uuid PRIMARY KEY, order_id text NOT NULL UNIQUE, amount_minor bigint NOT NULL, charged_at timestamptz NOT NULL DEFAULT now())',
+    );
   });
 
   afterAll(async () => {
@@ -70,7 +78,7 @@ describe('MessageProcessor', () => {
   });
 
   beforeEach(async () => {
-    await db.exec('TRUNCATE effects, processed_events, states, outbox');
+    await db.exec('TRUNCATE effects, processed_events, states, charges, outbox');
     deadLetters = new DeadLetters();
     registry = new Registry();
     const stopping = new AbortController();
@@ -107,6 +115,27 @@ describe('MessageProcessor', () => {
       metrics: kafkaMetrics(registry),
       logger: createLogger({ service: 'test', level: 'silent' }),
       now: () => new Date('2026-03-04T05:06:07.000Z'),
+    });
+  }
+
+  /** The database, counting what the processor sends to it. */
+  function countingDatabase(statements: string[]): Database {
+    return new Proxy(db, {
+      get(target, property, receiver) {
+        if (property === 'query')
+          return (text: string, values?: unknown[]) => {
+            statements.push(text);
+            return target.query(text, values);
+          };
+        if (property === 'transaction')
+          return (fn: (tx: Queryable) => Promise<unknown>) => {
+            statements.push('BEGIN');
+            return target.transaction(fn);
+          };
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        return (value as (...args: unknown[]) => unknown).bind(target);
+      },
     });
   }
 
@@ -459,27 +488,6 @@ describe('MessageProcessor', () => {
       );
       return rows;
     }
-    /** The database, counting what the processor sends to it. */
-    function counted(statements: string[]): Database {
-      return new Proxy(db, {
-        get(target, property, receiver) {
-          if (property === 'query')
-            return (text: string, values?: unknown[]) => {
-              statements.push(text);
-              return target.query(text, values);
-            };
-          if (property === 'transaction')
-            return (fn: (tx: Queryable) => Promise<unknown>) => {
-              statements.push('BEGIN');
-              return target.transaction(fn);
-            };
-          const value: unknown = Reflect.get(target, property, receiver);
-          if (typeof value !== 'function') return value;
-          return (value as (...args: unknown[]) => unknown).bind(target);
-        },
-      });
-    }
-
     it('updates the row, records the event and appends the announcement in one statement', async () => {
       await db.query("INSERT INTO states (id, status) VALUES ('s-1', 'PENDING')");
       const event = orderCancelled();
@@ -492,7 +500,7 @@ describe('MessageProcessor', () => {
 
       const result = await processor(handler, {
         inboxPrecheck: false,
-        database: counted(statements),
+        database: countingDatabase(statements),
       }).process(messageOf(serializeEvent(event)), control);
 
       expect(result).toBe('processed');
@@ -552,6 +560,119 @@ describe('MessageProcessor', () => {
       expect(await stateOf('s-3')).toBe('CANCELLED');
       expect(await inbox()).toHaveLength(1);
       expect(await outboxRows()).toEqual([]);
+    });
+  });
+
+  describe('insertOnce', () => {
+    const charge = (orderId: string, id: string = crypto.randomUUID()): RowInsert => ({
+      table: 'charges',
+      columns: ['id', 'order_id', 'amount_minor'],
+      values: [id, orderId, 1299],
+    });
+    const announce = (orderId: string) =>
+      createEvent('payment.succeeded.v1', 'payment-service', {
+        orderId,
+        paymentId: crypto.randomUUID(),
+        amount: { amountMinor: 1299, currency: 'EUR' },
+        providerReference: 'ref-1',
+      });
+    async function chargeRows() {
+      const { rows } = await db.query<{ id: string; order_id: string; amount_minor: number }>(
+        'SELECT id, order_id, amount_minor FROM charges ORDER BY order_id',
+      );
+      return rows;
+    }
+    async function announced() {
+      const { rows } = await db.query<{ event_id: string; event_type: string }>(
+        'SELECT event_id, event_type FROM outbox ORDER BY id',
+      );
+      return rows;
+    }
+
+    it('inserts the row, records the event and appends the announcement in one statement', async () => {
+      const event = orderCancelled();
+      const id = crypto.randomUUID();
+      const succeeded = announce('o-1');
+      const statements: string[] = [];
+      let inserted: boolean | undefined;
+      const handler: EventHandler = async (context) => {
+        inserted = await context.insertOnce(charge('o-1', id), succeeded);
+      };
+
+      const result = await processor(handler, {
+        inboxPrecheck: false,
+        database: countingDatabase(statements),
+      }).process(messageOf(serializeEvent(event)), control);
+
+      expect(result).toBe('processed');
+      expect(inserted).toBe(true);
+      expect(statements).toHaveLength(1);
+      // The values arrive typed by their columns: a uuid, a bigint.
+      expect(await chargeRows()).toEqual([{ id, order_id: 'o-1', amount_minor: 1299 }]);
+      expect(await inbox()).toEqual([
+        { consumer_group: GROUP, event_id: event.id, event_type: event.type },
+      ]);
+      expect(await announced()).toEqual([
+        { event_id: succeeded.id, event_type: 'payment.succeeded.v1' },
+      ]);
+    });
+
+    it('inserts nothing and announces nothing on a redelivery', async () => {
+      const event = orderCancelled();
+      const handler: EventHandler = async (context) => {
+        // A new payment id each attempt, as a handler that made one up would: only the inbox
+        // can stop the second row.
+        await context.insertOnce(charge(`o-2-${context.offset}`), announce('o-2'));
+      };
+      const subject = processor(handler, { inboxPrecheck: false });
+      await subject.process(messageOf(serializeEvent(event), '7'), control);
+
+      const again = await subject.process(messageOf(serializeEvent(event), '8'), control);
+
+      expect(again).toBe('duplicate');
+      expect((await chargeRows()).map((row) => row.order_id)).toEqual(['o-2-7']);
+      expect(await announced()).toHaveLength(1);
+    });
+
+    it('records the event but announces nothing when the row would break a unique constraint', async () => {
+      await db.query("INSERT INTO charges (id, order_id, amount_minor) VALUES ($1, 'o-3', 500)", [
+        crypto.randomUUID(),
+      ]);
+      const event = orderCancelled();
+      let inserted: boolean | undefined;
+      const handler: EventHandler = async (context) => {
+        inserted = await context.insertOnce(charge('o-3'), announce('o-3'));
+      };
+
+      const result = await processor(handler, { inboxPrecheck: false }).process(
+        messageOf(serializeEvent(event)),
+        control,
+      );
+
+      expect(result).toBe('processed');
+      expect(inserted).toBe(false);
+      expect((await chargeRows()).map((row) => row.amount_minor)).toEqual([500]);
+      expect(await inbox()).toHaveLength(1);
+      expect(await announced()).toEqual([]);
+    });
+
+    it('refuses columns that do not match the values, before anything is written', async () => {
+      const event = orderCancelled();
+      const handler: EventHandler = async (context) => {
+        await context.insertOnce(
+          { table: 'charges', columns: ['id', 'order_id'], values: [crypto.randomUUID()] },
+          announce('o-4'),
+        );
+      };
+
+      await expect(
+        processor(handler, { inboxPrecheck: false, maxAttempts: 1 }).process(
+          messageOf(serializeEvent(event)),
+          control,
+        ),
+      ).resolves.toBe('dead_lettered');
+      expect(await inbox()).toEqual([]);
+      expect(await chargeRows()).toEqual([]);
     });
   });
 

@@ -20,8 +20,13 @@ import {
 } from '@mercato/tracing';
 import { type KafkaMetrics, type KafkaProcessingOutcome } from '@mercato/metrics';
 import { backoffDelay, delay, type Backoff } from './backoff.js';
-import { type EventContext, type EventHandler, type RowUpdate } from './consumer-types.js';
-import { outboxValues } from './outbox.js';
+import {
+  type EventContext,
+  type EventHandler,
+  type RowInsert,
+  type RowUpdate,
+} from './consumer-types.js';
+import { outboxInsertFrom, outboxValues } from './outbox.js';
 import { ConsumerStoppingError, DuplicateEventError, PermanentEventError } from './errors.js';
 import {
   EVENT_HEADERS,
@@ -238,11 +243,28 @@ export class MessageProcessor {
     const { db, groupId, handler } = this.#options;
     let recorded = false;
     // An attempt commits its change (and the inbox row) once, through either method.
-    const refuseSecondCommit = (method: 'transaction' | 'updateOnce') => {
+    const refuseSecondCommit = (method: 'transaction' | 'updateOnce' | 'insertOnce') => {
       if (recorded)
         throw new Error(
           `EventContext.${method}() after this event's change was committed; call it once`,
         );
+    };
+    /** One statement of `changeOnceStatement`: whether the event was new, whether a row changed. */
+    const changeOnce = async (
+      change: { sql: string; values: readonly unknown[] },
+      announce: EventEnvelope,
+    ): Promise<boolean> => {
+      const outbox = outboxValues(announce);
+      const { rows } = await db.query<{ recorded: number; changed: number }>(change.sql, [
+        ...change.values,
+        groupId,
+        event.id,
+        event.type,
+        ...outbox,
+      ]);
+      recorded = true;
+      if (rows[0]?.recorded !== 1) throw new DuplicateEventError(event.id, groupId);
+      return rows[0].changed > 0;
     };
     const context: EventContext = {
       event,
@@ -265,16 +287,13 @@ export class MessageProcessor {
         recorded = true;
         return result;
       },
-      updateOnce: async (change, announce) => {
+      updateOnce: (change, announce) => {
         refuseSecondCommit('updateOnce');
-        const outbox = outboxValues(announce);
-        const { rows } = await db.query<{ recorded: number; changed: number }>(
-          updateOnceStatement(change),
-          [...change.values, groupId, event.id, event.type, ...outbox],
-        );
-        recorded = true;
-        if (rows[0]?.recorded !== 1) throw new DuplicateEventError(event.id, groupId);
-        return rows[0].changed > 0;
+        return changeOnce(updateOnceStatement(change), announce);
+      },
+      insertOnce: (row, announce) => {
+        refuseSecondCommit('insertOnce');
+        return changeOnce(insertOnceStatement(row), announce);
       },
     };
     try {
@@ -416,25 +435,52 @@ function consumerSpan(message: IncomingMessage, groupId: string): OpenSpan | und
 }
 
 /**
- * The statement of {@link EventContext.updateOnce}: the inbox row; the update, only when the inbox
- * row is new (a redelivery changes nothing); the outbox row, only when the update touched a row.
- * Data-modifying CTEs all run against one snapshot, so the update cannot see the new inbox row;
- * it sees the `inbox` CTE's output instead. The parameters after the update's own are the inbox's
- * three and the outbox row's six ({@link outboxValues}).
+ * The statement of {@link EventContext.updateOnce} and {@link EventContext.insertOnce}: the inbox
+ * row; the change, only when the inbox row is new (a redelivery changes nothing); the outbox row,
+ * only when the change touched a row. Data-modifying CTEs all run against one snapshot, so the
+ * change cannot see the new inbox row; it sees the `inbox` CTE's output instead. `change` is the
+ * change's own SQL, ending in `RETURNING 1`, using `$1` … `$n` and `guard` (the condition that the
+ * inbox row is new); the parameters after its own are the inbox's three and the outbox row's six
+ * ({@link outboxValues}).
  */
-function updateOnceStatement({ table, set, where, values }: RowUpdate): string {
-  const n = values.length;
+function changeOnceStatement(n: number, change: (guard: string) => string): string {
   const p = (index: number) => `$${n + index}`;
   return `WITH inbox AS (
     INSERT INTO processed_events (consumer_group, event_id, event_type)
     VALUES (${p(1)}, ${p(2)}, ${p(3)}) ON CONFLICT DO NOTHING RETURNING 1
   ), changed AS (
-    UPDATE ${table} SET ${set} WHERE (${where}) AND EXISTS (SELECT 1 FROM inbox) RETURNING 1
+    ${change('EXISTS (SELECT 1 FROM inbox)')}
   ), announced AS (
-    INSERT INTO outbox (event_id, topic, message_key, event_type, payload, headers)
-    SELECT ${p(4)}::uuid, ${p(5)}::text, ${p(6)}::text, ${p(7)}::text, ${p(8)}::jsonb, ${p(9)}::jsonb
-      FROM changed LIMIT 1
+    ${outboxInsertFrom('changed', n + 4)}
     RETURNING 1
   )
   SELECT (SELECT count(*) FROM inbox)::int AS recorded, (SELECT count(*) FROM changed)::int AS changed`;
+}
+
+function updateOnceStatement({ table, set, where, values }: RowUpdate) {
+  return {
+    sql: changeOnceStatement(
+      values.length,
+      (guard) => `UPDATE ${table} SET ${set} WHERE (${where}) AND ${guard} RETURNING 1`,
+    ),
+    values,
+  };
+}
+
+/** An INSERT … SELECT, so that the guard can hold the row back; its columns type the values. */
+function insertOnceStatement({ table, columns, values }: RowInsert) {
+  if (columns.length === 0 || columns.length !== values.length)
+    throw new RangeError(
+      `insertOnce: ${columns.length} columns for ${values.length} values into ${table}`,
+    );
+  const placeholders = values.map((_, index) => `$${index + 1}`).join(', ');
+  return {
+    sql: changeOnceStatement(
+      values.length,
+      (guard) =>
+        `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${placeholders} WHERE ${guard}
+    ON CONFLICT DO NOTHING RETURNING 1`,
+    ),
+    values,
+  };
 }

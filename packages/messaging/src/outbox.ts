@@ -29,6 +29,18 @@ export async function appendToOutbox(
 }
 
 /**
+ * SQL that inserts one outbox row — the values of {@link outboxValues} at parameters `$first` …
+ * `$first+5` — once if `source` (a CTE or table of the same statement) has a row, else none: the
+ * announcement of a data-modifying statement that changed something, in that statement.
+ */
+export function outboxInsertFrom(source: string, first: number): string {
+  const p = (offset: number) => `$${first + offset}`;
+  return `INSERT INTO outbox (event_id, topic, message_key, event_type, payload, headers)
+    SELECT ${p(0)}::uuid, ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::jsonb, ${p(5)}::jsonb
+      FROM ${source} LIMIT 1`;
+}
+
+/**
  * The values of `event`'s outbox row — event id, topic, record key, event type, payload and
  * headers, in that order — as {@link appendToOutbox} writes them. Throws `InvalidEventError` for an
  * event that does not match its schema.
