@@ -46,6 +46,11 @@ interface OutboxRow {
 const DEFAULT_BATCH_SIZE = 100;
 const DEFAULT_POLL_INTERVAL_MS = 200;
 const DEFAULT_RETRY_BACKOFF: Backoff = { initial: 250, max: 5_000 };
+/**
+ * The longest a published row waits to be marked: the next pass marks it in the statement that
+ * selects its own rows, and under load that pass comes sooner, woken by the next commit.
+ */
+const MARK_DELAY_MS = 100;
 /** After a failed LISTEN, the relay polls only for this long before it tries to listen again. */
 const LISTEN_RETRY_MS = 5_000;
 
@@ -56,6 +61,9 @@ const LISTEN_RETRY_MS = 5_000;
  * is replaced within one poll interval. The leader is woken by the commit of new rows (PostgreSQL
  * `NOTIFY`), so a row waits for the pass in flight at most, and polls besides. A failed publish is retried from the same row, never
  * skipping ahead, so events with one key reach Kafka in the order they were appended.
+ *
+ * The loop marks a batch in the statement that selects the next one (one round trip a pass, not
+ * two); that pass comes with the next commit, or `MARK_DELAY_MS` after the batch when none comes.
  *
  * Guarantee: at least once. A crash between the broker's ack and the marking publishes a batch
  * again, so consumers de-duplicate on the event id (the inbox does).
@@ -80,6 +88,11 @@ export class OutboxRelay {
    * the idempotent producer can recognise what the broker already wrote.
    */
   #retryUpToId: number | undefined;
+  /**
+   * Rows the background loop published but has not marked yet: the next pass marks them in the
+   * statement that selects its rows (one round trip per pass instead of two), `stop()` at once.
+   */
+  #unmarked: number[] = [];
   /** The leader's `LISTEN`, while it leads (undefined when listening failed: it polls). */
   #listening: Listening | undefined;
   /** A commit added rows since the current pass began. */
@@ -128,6 +141,10 @@ export class OutboxRelay {
    */
   async stop(): Promise<void> {
     await this.#passes.stop();
+    await this.#markUnmarked().catch((error: unknown) => {
+      // Published all the same: a new leader publishes them again, and consumers ignore that.
+      this.#logger.warn({ err: error }, 'Could not mark the last published outbox rows');
+    });
     await this.#releaseLock();
   }
 
@@ -136,7 +153,11 @@ export class OutboxRelay {
    * id order and marks them. Returns the number of rows published (0 when not leader).
    */
   relayOnce(): Promise<number> {
-    return this.#passes.run(() => this.#relayBatch());
+    return this.#passes.run(async () => {
+      const published = await this.#relayBatch();
+      await this.#markUnmarked();
+      return published;
+    });
   }
 
   async #run(signal: AbortSignal): Promise<void> {
@@ -145,7 +166,7 @@ export class OutboxRelay {
       let published = 0;
       this.#woken = false;
       try {
-        published = await this.relayOnce();
+        published = await this.#passes.run(() => this.#relayBatch());
         failures = 0;
       } catch (error) {
         failures += 1;
@@ -158,8 +179,15 @@ export class OutboxRelay {
         await delay(retryInMs, signal);
         continue;
       }
-      // A full batch means more may be waiting: go again at once.
-      if (published < this.#batchSize) await this.#untilWokenOr(this.#pollIntervalMs, signal);
+      // A full batch means more may be waiting: go again at once. Rows published and not marked
+      // yet are marked by the next pass, which comes with the next commit or after MARK_DELAY_MS.
+      if (published < this.#batchSize)
+        await this.#untilWokenOr(
+          this.#unmarked.length > 0
+            ? Math.min(MARK_DELAY_MS, this.#pollIntervalMs)
+            : this.#pollIntervalMs,
+          signal,
+        );
     }
   }
 
@@ -180,19 +208,36 @@ export class OutboxRelay {
     this.#wakeUp?.();
   };
 
+  /**
+   * One pass of the loop: marks what the last pass published, selects and publishes the next
+   * rows, and leaves them in `#unmarked`.
+   */
   async #relayBatch(): Promise<number> {
     const lock = await this.#leadership();
-    if (!lock) return 0;
+    if (!lock) {
+      await this.#markUnmarked();
+      return 0;
+    }
     const selectedAt = performance.now();
+    const marking = this.#unmarked;
+    // Marked even if the lock was lost meanwhile: the rows were acknowledged, and a new leader
+    // that published them too only adds duplicates, which consumers ignore. A data-modifying CTE
+    // and the SELECT beside it see the same snapshot, so the SELECT leaves those rows out itself.
     const { rows } = await this.#db.query<OutboxRow>(
-      `SELECT id, topic, message_key, event_type, payload, headers,
+      `WITH marked AS (
+         UPDATE outbox SET published_at = now()
+          WHERE id = ANY($3::bigint[]) AND published_at IS NULL
+       )
+       SELECT id, topic, message_key, event_type, payload, headers,
               extract(epoch FROM now() - created_at)::float8 AS age_seconds
          FROM outbox
         WHERE published_at IS NULL AND ($2::bigint IS NULL OR id <= $2::bigint)
+          AND NOT (id = ANY($3::bigint[]))
         ORDER BY id
         LIMIT $1`,
-      [this.#batchSize, this.#retryUpToId ?? null],
+      [this.#batchSize, this.#retryUpToId ?? null, marking],
     );
+    this.#unmarked = [];
     const oldest = rows[0];
     this.#backlogAge.set({ relay: this.#lockKey }, Math.max(0, oldest?.age_seconds ?? 0));
     if (!oldest) {
@@ -210,6 +255,7 @@ export class OutboxRelay {
     }
     for (const open of spans) open?.span.end();
     this.#retryUpToId = undefined;
+    this.#unmarked = rows.map((row) => row.id);
     const sinceSelected = (performance.now() - selectedAt) / 1000;
     for (const row of rows) {
       this.#relayDelay.observe(
@@ -217,14 +263,18 @@ export class OutboxRelay {
         Math.max(0, row.age_seconds) + sinceSelected,
       );
     }
-    // Marked even if the lock was lost meanwhile: the rows were acknowledged, and a new leader
-    // that published them too only adds duplicates, which consumers ignore.
-    await this.#db.query(
-      'UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL',
-      [rows.map((row) => row.id)],
-    );
     this.#logger.debug({ count: rows.length, lastId }, 'Published outbox rows');
     return rows.length;
+  }
+
+  /** Marks the rows published but not marked yet, on their own (no pass follows soon). */
+  async #markUnmarked(): Promise<void> {
+    if (this.#unmarked.length === 0) return;
+    await this.#db.query(
+      'UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL',
+      [this.#unmarked],
+    );
+    this.#unmarked = [];
   }
 
   /** The held lock, taking it if it is free; undefined while another replica leads. */

@@ -281,6 +281,35 @@ describe.each([pgliteBackend(), postgresBackend()])(
       expect(readReasons(records)).toEqual(appender.appended);
     });
 
+    it('marks what its loop published without waiting for a poll, at the latest when it stops, and publishes it once', async () => {
+      const topic = await newTopic();
+      const db = await backend.open();
+      const appender = new Appender(topic);
+      const relay = new OutboxRelay({
+        db,
+        publisher: await connectedPublisher(),
+        lockKey: uniqueName('relay'),
+        pollIntervalMs: 600_000,
+        logger: testLogger().logger,
+      });
+      relay.start();
+      await eventually(() => expect(relay.isLeader).toBe(true));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      // No commit follows and no poll comes: the pass that marks it comes by itself.
+      await appender.append(db, ['order-a']);
+      await eventually(async () => expect(await inspector.recordCount(topic)).toBe(1));
+      await eventually(async () => expect(await unpublishedCount(db)).toBe(0));
+      // Stopped as soon as the broker has it: stopping marks it.
+      await appender.append(db, ['order-b']);
+      await eventually(async () => expect(await inspector.recordCount(topic)).toBe(2));
+      await relay.stop();
+      expect(await unpublishedCount(db)).toBe(0);
+
+      expect(readReasons(await inspector.read(topic, 2))).toEqual(appender.appended);
+      expect(await inspector.recordCount(topic)).toBe(2);
+    });
+
     it('relays by polling alone, and says so, when it cannot listen for commits', async () => {
       const topic = await newTopic();
       const db = await backend.open();
