@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database, Queryable } from '@mercato/db';
+import type { RowInsert } from '@mercato/messaging';
 import { DATABASE } from '@mercato/service-kit';
 
 /** Lifecycle of a payment (mirrors mercato.payment.v1.PaymentStatus without the prefix). */
@@ -57,12 +58,24 @@ const toRecord = (row: PaymentRow): PaymentRecord => ({
 export class PaymentsRepository {
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
-  /** Inserts the payment; false when the order already has one. */
-  async insert(tx: Queryable, payment: PaymentRecord): Promise<boolean> {
-    const inserted = await tx.query(
-      `INSERT INTO payments (id, order_id, customer_id, status, amount_minor, currency, provider_reference, failure_code)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO NOTHING`,
-      [
+  /**
+   * The payment as a row to insert (`EventContext.insertOnce`, which skips it when the order already
+   * has one: the unique key on order_id).
+   */
+  newRow(payment: PaymentRecord): RowInsert {
+    return {
+      table: 'payments',
+      columns: [
+        'id',
+        'order_id',
+        'customer_id',
+        'status',
+        'amount_minor',
+        'currency',
+        'provider_reference',
+        'failure_code',
+      ],
+      values: [
         payment.id,
         payment.orderId,
         payment.customerId,
@@ -72,8 +85,7 @@ export class PaymentsRepository {
         payment.providerReference,
         payment.failureCode,
       ],
-    );
-    return inserted.rowCount === 1;
+    };
   }
 
   /** Marks a succeeded payment refunded; false when it was not SUCCEEDED any more. */

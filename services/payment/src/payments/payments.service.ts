@@ -91,24 +91,23 @@ export class PaymentsService {
       createdAt: new Date(),
       updatedAt: new Date(),
     };
-    await context.transaction(async (tx) => {
-      if (!(await this.payments.insert(tx, payment))) return;
-      const event =
-        result.outcome === 'succeeded'
-          ? createEvent('payment.succeeded.v1', SERVICE_NAME, {
-              orderId: payment.orderId,
-              paymentId: payment.id,
-              amount: data.total,
-              providerReference: result.reference,
-            })
-          : createEvent('payment.failed.v1', SERVICE_NAME, {
-              orderId: payment.orderId,
-              paymentId: payment.id,
-              failureCode: mismatch ? 'order_invalid' : result.code,
-              message: result.message,
-            });
-      await appendToOutbox(tx, event);
-    });
+    // The payment, the inbox row and the announcement in one statement; none of it when the event
+    // was processed before, no payment or announcement when the order already has a payment.
+    const event =
+      result.outcome === 'succeeded'
+        ? createEvent('payment.succeeded.v1', SERVICE_NAME, {
+            orderId: payment.orderId,
+            paymentId: payment.id,
+            amount: data.total,
+            providerReference: result.reference,
+          })
+        : createEvent('payment.failed.v1', SERVICE_NAME, {
+            orderId: payment.orderId,
+            paymentId: payment.id,
+            failureCode: mismatch ? 'order_invalid' : result.code,
+            message: result.message,
+          });
+    if (!(await context.insertOnce(this.payments.newRow(payment), event))) return;
     this.logger.info(
       { orderId: payment.orderId, status: payment.status, failureCode: payment.failureCode },
       'payment recorded',

@@ -17,6 +17,15 @@ const DECLINES: Record<string, { code: DeclineCode; message: string }> = {
   },
 };
 
+/** What a charge with this token comes to: the test cards' outcomes, and invalid_token for others. */
+function chargeOutcome(token: string): string {
+  const decline = DECLINES[token];
+  if (decline) return decline.code;
+  return token === TEST_CARD_TOKENS.success || token === TEST_CARD_TOKENS.timeoutThenSuccess
+    ? 'succeeded'
+    : 'invalid_token';
+}
+
 interface LedgerRow {
   reference: string;
   outcome: string;
@@ -35,24 +44,21 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     token: string;
     amount: Money;
   }): Promise<ChargeResult> {
-    const previous = await this.find(request.idempotencyKey);
-    if (previous && previous.outcome !== 'timed_out') return this.toResult(previous, request.token);
+    const outcome = chargeOutcome(request.token);
+    // Written first, read only when the key was charged before: a new charge is one statement.
+    const first = request.token === TEST_CARD_TOKENS.timeoutThenSuccess ? 'timed_out' : outcome;
+    const recorded = await this.record(request.idempotencyKey, 'charge', first, request.amount);
+    if (recorded?.outcome === 'timed_out') throw new ProviderTimeoutError();
+    if (recorded) return this.toResult(recorded, request.token);
 
-    if (request.token === TEST_CARD_TOKENS.timeoutThenSuccess && !previous) {
-      await this.record(request.idempotencyKey, 'charge', 'timed_out', request.amount);
-      throw new ProviderTimeoutError();
-    }
-    const decline = DECLINES[request.token];
-    const outcome = decline
-      ? decline.code
-      : request.token === TEST_CARD_TOKENS.success ||
-          request.token === TEST_CARD_TOKENS.timeoutThenSuccess
-        ? 'succeeded'
-        : 'invalid_token';
-    const row = previous
-      ? await this.resolveTimedOut(request.idempotencyKey, outcome)
-      : await this.record(request.idempotencyKey, 'charge', outcome, request.amount);
-    return this.toResult(row, request.token);
+    const previous = await this.find(request.idempotencyKey);
+    if (!previous)
+      throw new Error(`ledger row ${request.idempotencyKey} vanished after a conflict`);
+    if (previous.outcome !== 'timed_out') return this.toResult(previous, request.token);
+    return this.toResult(
+      await this.resolveTimedOut(request.idempotencyKey, outcome),
+      request.token,
+    );
   }
 
   async refund(request: {
@@ -60,12 +66,12 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     chargeReference: string;
     amount: Money;
   }): Promise<{ reference: string }> {
-    const previous = await this.find(request.idempotencyKey);
-    if (previous) return { reference: previous.reference };
-    return {
-      reference: (await this.record(request.idempotencyKey, 'refund', 'refunded', request.amount))
-        .reference,
-    };
+    const recorded =
+      (await this.record(request.idempotencyKey, 'refund', 'refunded', request.amount)) ??
+      (await this.find(request.idempotencyKey));
+    if (!recorded)
+      throw new Error(`ledger row ${request.idempotencyKey} vanished after a conflict`);
+    return { reference: recorded.reference };
   }
 
   private toResult(row: LedgerRow, token: string): ChargeResult {
@@ -85,16 +91,17 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     return rows[0];
   }
 
+  /** A new ledger row; undefined when the key has one already (that row is left as it is). */
   private async record(
     idempotencyKey: string,
     kind: 'charge' | 'refund',
     outcome: string,
     amount: Money,
-  ): Promise<LedgerRow> {
+  ): Promise<LedgerRow | undefined> {
     const { rows } = await this.db.query<LedgerRow>(
       `INSERT INTO simulated_provider_ledger (idempotency_key, kind, reference, outcome, amount_minor, currency)
        VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (idempotency_key) DO UPDATE SET attempts = simulated_provider_ledger.attempts + 1
+       ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING reference, outcome, attempts`,
       [
         idempotencyKey,
@@ -105,7 +112,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
         amount.currency,
       ],
     );
-    return rows[0]!;
+    return rows[0];
   }
 
   private async resolveTimedOut(idempotencyKey: string, outcome: string): Promise<LedgerRow> {
