@@ -102,24 +102,20 @@ export class OrdersService {
       createdAt: now,
       updatedAt: now,
     };
-    const created = await this.db.transaction(async (tx) => {
-      if (!(await this.orders.insert(tx, order))) return false;
-      await appendToOutbox(
-        tx,
-        createEvent('order.created.v1', SERVICE_NAME, {
-          orderId: order.id,
-          customerId: order.customerId,
-          lines: order.lines.map((line) => ({
-            productId: line.productId,
-            quantity: line.quantity,
-            unitPrice: { amountMinor: line.unitPriceMinor, currency: order.currency },
-          })),
-          total: { amountMinor: order.totalMinor, currency: order.currency },
-          paymentToken: order.paymentToken,
-        }),
-      );
-      return true;
-    });
+    const created = await this.orders.insertAnnounced(
+      order,
+      createEvent('order.created.v1', SERVICE_NAME, {
+        orderId: order.id,
+        customerId: order.customerId,
+        lines: order.lines.map((line) => ({
+          productId: line.productId,
+          quantity: line.quantity,
+          unitPrice: { amountMinor: line.unitPriceMinor, currency: order.currency },
+        })),
+        total: { amountMinor: order.totalMinor, currency: order.currency },
+        paymentToken: order.paymentToken,
+      }),
+    );
     if (created) {
       this.metrics.created();
       this.logger.info(
