@@ -247,6 +247,36 @@ describe.each(BACKENDS)('product service on %s', (backend) => {
       expect(await stockOf(product.db, 'prd_test_rare')).toEqual({ onHand: 10, reserved: 10 });
     });
 
+    it('commits 30 concurrent sales of the same two products, each once, none blocking another', async () => {
+      await addProduct(product.db, 'prd_test_pair_a', 100);
+      await addProduct(product.db, 'prd_test_pair_b', 100);
+      const orders = Array.from({ length: 30 }, (_, index) => `pair-${index}`);
+      for (const [index, orderId] of orders.entries()) {
+        const lines = [
+          { productId: 'prd_test_pair_a', quantity: 1 },
+          { productId: 'prd_test_pair_b', quantity: 2 },
+        ];
+        // Half list the products the other way round: the locks are still taken in one order.
+        await product.client.reserveStock({
+          orderId,
+          lines: index % 2 === 0 ? lines : [...lines].reverse(),
+        });
+      }
+
+      const committed = await Promise.all(
+        [...orders, ...orders].map((orderId) => product.client.commitStock({ orderId })),
+      );
+
+      expect(
+        committed.every(
+          ({ reservation }) =>
+            reservation?.status === ReservationStatus.RESERVATION_STATUS_COMMITTED,
+        ),
+      ).toBe(true);
+      expect(await stockOf(product.db, 'prd_test_pair_a')).toEqual({ onHand: 70, reserved: 0 });
+      expect(await stockOf(product.db, 'prd_test_pair_b')).toEqual({ onHand: 40, reserved: 0 });
+    });
+
     it('answers NOT_FOUND for unknown products and unknown reservations', async () => {
       const unknownProduct = await failure(
         product.client.reserveStock({
