@@ -9,18 +9,75 @@ const names = new Map<string, { name: string; operation: string }>();
 
 /**
  * A query's span name as OpenTelemetry's database conventions put it, `<operation> <table>`
- * (`SELECT orders`, `INSERT outbox`). Statements are constants in this code base, so the names are
- * worked out once per statement text.
+ * (`SELECT orders`, `INSERT outbox`), and its operation. A statement with a WITH clause is named by
+ * what it does, as the conventions' query summary is: each part's operation and table in order
+ * (`INSERT processed_events UPDATE orders INSERT outbox`), leaving out parts that only read the
+ * statement's own CTEs; its operation is the first one found. Statements are constants in this
+ * code base, so the names are worked out once per statement text.
  */
 export function sqlSpanName(sql: string): { name: string; operation: string } {
   let known = names.get(sql);
   if (known === undefined) {
-    const operation = (OPERATION.exec(sql)?.[1] ?? 'SQL').toUpperCase();
-    const target = topLevelTarget(sql);
-    known = { name: target ? `${operation} ${target}` : operation, operation };
+    known = withStatementName(sql) ?? plainName(sql);
     if (names.size < MAX_NAMES) names.set(sql, known);
   }
   return known;
+}
+
+function plainName(sql: string): { name: string; operation: string } {
+  const operation = (OPERATION.exec(sql)?.[1] ?? 'SQL').toUpperCase();
+  const target = topLevelTarget(sql);
+  return { name: target ? `${operation} ${target}` : operation, operation };
+}
+
+const WITH = /^\s*with\s+(?:recursive\s+)?/i;
+const CTE_HEAD = /^\s*("?[a-z_][\w]*"?)\s*(?:\([^)]*\)\s*)?as\s+(?:not\s+)?(?:materialized\s+)?\(/i;
+
+/** The name of a `WITH … <statement>`, or undefined when `sql` has no WITH clause it can read. */
+function withStatementName(sql: string): { name: string; operation: string } | undefined {
+  const start = WITH.exec(sql);
+  if (!start) return undefined;
+  const ctes = new Set<string>();
+  const parts: string[] = [];
+  let operation: string | undefined;
+  let rest = sql.slice(start[0].length);
+  for (;;) {
+    const head = CTE_HEAD.exec(rest);
+    if (!head) return undefined;
+    const open = head[0].length - 1;
+    const close = closingParenthesis(rest, open);
+    if (close === undefined) return undefined;
+    ctes.add(head[1]!.replaceAll('"', '').toLowerCase());
+    const part = plainName(rest.slice(open + 1, close));
+    operation ??= part.operation;
+    parts.push(part.name);
+    rest = rest.slice(close + 1);
+    const comma = /^\s*,/.exec(rest);
+    if (!comma) break;
+    rest = rest.slice(comma[0].length);
+  }
+  const main = plainName(rest);
+  parts.push(main.name);
+  // A part that reads only the statement's own CTEs (or no table) says nothing a reader needs.
+  const named = parts.filter((part) => {
+    const table = part.split(' ')[1];
+    return table !== undefined && !ctes.has(table.toLowerCase());
+  });
+  const first = operation ?? main.operation;
+  return { name: named.length > 0 ? named.join(' ') : first, operation: first };
+}
+
+/** The index of the parenthesis closing the one at `open`, or undefined when it is not closed. */
+function closingParenthesis(sql: string, open: number): number | undefined {
+  let depth = 0;
+  for (let i = open; i < sql.length; i += 1) {
+    if (sql[i] === '(') depth += 1;
+    else if (sql[i] === ')') {
+      depth -= 1;
+      if (depth === 0) return i;
+    }
+  }
+  return undefined;
 }
 
 /** The statement's table: the first FROM/INTO/UPDATE outside parentheses (not a subquery's). */
