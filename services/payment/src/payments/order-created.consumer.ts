@@ -16,9 +16,9 @@ export class OrderCreatedConsumer implements OnModuleInit {
       groupId: CONSUMER_GROUPS.payment,
       topics: [TOPICS.orders],
       eventTypes: ['order.created.v1'],
-      // Idempotent on its own: onOrderCreated returns at once when the order has a payment, the
+      // Idempotent on its own: an order that is no longer awaiting payment is not charged, the
       // provider sees one idempotency key per order, and the payment row (unique per order) is
-      // written in context.transaction(). So no inbox look-up first.
+      // written with the inbox row by context.insertOnce(). So no inbox look-up first.
       inboxPrecheck: false,
       handler: async (context) => {
         if (context.event.type === 'order.created.v1')

@@ -48,8 +48,9 @@ export class PaymentsService {
 
   /** Saga step: an order was created — verify it with the order service, charge, record, announce. */
   async onOrderCreated(context: EventContext, data: EventData<'order.created.v1'>): Promise<void> {
-    if (await this.payments.findByOrder(data.orderId)) return;
-
+    // No look-up of an existing payment first: a redelivery is stopped by what it meets — an order
+    // no longer awaiting payment is not charged, the provider answers a repeated key with the
+    // first outcome, and insertOnce records nothing twice (the inbox, one payment per order).
     const order = await this.fetchOrder(data.orderId);
     const mismatch = this.mismatch(order, data);
     const result = await inChildSpan(
