@@ -178,6 +178,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
     clearInterval(progressTimer);
     options.signal?.removeEventListener('abort', onSignal);
     abort.abort();
+    // Kept-alive connections would hold the process (and the gateway's sockets) open.
+    api.close();
   }
 }
 
