@@ -1,15 +1,16 @@
 // Preloaded into a service (`NODE_OPTIONS=--import=<this file>`) by hop-event-loop.mjs: every 2 s
 // it appends to $ELD_DIR/<pid>.jsonl (default /tmp/eld) the event-loop delay of the last window
-// (p50, p99 and max, ms, sampled every 1 ms) and the garbage collections in it (count, total and
-// longest pause, ms), so stalls in a process can be set beside the request latency seen outside.
+// (p50, p99 and max, ms, sampled every 1 ms), the garbage collections in it (count, total and
+// longest pause, ms) and its event-loop utilization, so stalls in a process can be set beside the request latency seen outside.
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 
 const directory = process.env.ELD_DIR ?? '/tmp/eld';
 mkdirSync(directory, { recursive: true });
 const delay = monitorEventLoopDelay({ resolution: 1 });
 delay.enable();
 let collections = { count: 0, totalMs: 0, longestMs: 0 };
+let utilization = performance.eventLoopUtilization();
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     collections.count += 1;
@@ -25,7 +26,10 @@ setInterval(() => {
     p99Ms: delay.percentile(99) / 1e6,
     maxMs: delay.max / 1e6,
     gc: collections,
+    // The sampling timer itself keeps the loop a little busy: compare windows, not absolutes.
+    elu: performance.eventLoopUtilization(utilization).utilization,
   };
+  utilization = performance.eventLoopUtilization();
   appendFileSync(`${directory}/${process.pid}.jsonl`, `${JSON.stringify(window)}\n`);
   delay.reset();
   collections = { count: 0, totalMs: 0, longestMs: 0 };

@@ -39,9 +39,20 @@ const shop = await launchShop({
     product: { NODE_OPTIONS: preload },
   },
 });
+/** `process_memory_reductions_total` of each service. */
+async function reductions() {
+  const counts = {};
+  for (const instance of shop.instances) {
+    const text = await (await fetch(`${instance.httpUrl}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('process_memory_reductions_total'));
+    counts[instance.name] = Number(line?.split(' ').at(-1) ?? 0);
+  }
+  return counts;
+}
 try {
   const page = await (await fetch(`${shop.gatewayUrl}/api/v1/products?pageSize=1`)).json();
   await sleep(3_000);
+  const before = await reductions();
   const startedAt = Date.now();
   const result = await measureAtRate(`${shop.gatewayUrl}/api/v1/products/${page.products[0].id}`, {
     ratePerSecond: rate,
@@ -69,7 +80,14 @@ try {
     console.log(
       `  GC time per window ms: ${windows.map((w) => w.gc.totalMs.toFixed(1)).join(', ')}`,
     );
+    console.log(
+      `  event-loop utilization per window %: ${windows.map((w) => (100 * w.elu).toFixed(1)).join(', ')}`,
+    );
   }
+  // The memory reducer (D46) holds the event loop while it collects: did it run during the load?
+  const after = await reductions();
+  for (const [name, count] of Object.entries(after))
+    console.log(`${name}: memory reductions during the load ${count - (before[name] ?? 0)}`);
 } finally {
   await shop.stop();
   await kafka.release?.();
