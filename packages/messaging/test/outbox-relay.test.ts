@@ -142,6 +142,25 @@ describe.each([pgliteBackend(), postgresBackend()])(
       return publisher;
     }
 
+    /**
+     * A started relay that leads, whose first pass found nothing, and that polls only every ten
+     * minutes — far beyond eventually()'s patience: only a commit's wake-up, or a pass the relay
+     * schedules itself, can act in time.
+     */
+    async function waitingLeader(db: Database): Promise<OutboxRelay> {
+      const relay = new OutboxRelay({
+        db,
+        publisher: await connectedPublisher(),
+        lockKey: uniqueName('relay'),
+        pollIntervalMs: 600_000,
+        logger: testLogger().logger,
+      });
+      relay.start();
+      await eventually(() => expect(relay.isLeader).toBe(true));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return relay;
+    }
+
     it('publishes committed rows in append order per key, never a rolled-back one, and marks them only after the ack', async () => {
       const topic = await newTopic();
       const db = await backend.open();
@@ -259,18 +278,7 @@ describe.each([pgliteBackend(), postgresBackend()])(
       const db = await backend.open();
       const replica = await backend.replicaOf(db);
       const appender = new Appender(topic);
-      const relay = new OutboxRelay({
-        db,
-        publisher: await connectedPublisher(),
-        lockKey: uniqueName('relay'),
-        // Far beyond eventually()'s patience: only a wake-up can publish the rows in time.
-        pollIntervalMs: 600_000,
-        logger: testLogger().logger,
-      });
-      relay.start();
-      await eventually(() => expect(relay.isLeader).toBe(true));
-      // The first pass found nothing; the relay now waits for a commit.
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const relay = await waitingLeader(db);
       await appender.append(replica, ['order-a']);
       await eventually(async () => expect(await unpublishedCount(db)).toBe(0));
       await appender.append(db, ['order-b', 'order-c']);
@@ -285,16 +293,7 @@ describe.each([pgliteBackend(), postgresBackend()])(
       const topic = await newTopic();
       const db = await backend.open();
       const appender = new Appender(topic);
-      const relay = new OutboxRelay({
-        db,
-        publisher: await connectedPublisher(),
-        lockKey: uniqueName('relay'),
-        pollIntervalMs: 600_000,
-        logger: testLogger().logger,
-      });
-      relay.start();
-      await eventually(() => expect(relay.isLeader).toBe(true));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const relay = await waitingLeader(db);
 
       // No commit follows and no poll comes: the pass that marks it comes by itself.
       await appender.append(db, ['order-a']);
