@@ -18,15 +18,26 @@ const names = new Map<string, { name: string; operation: string }>();
 export function sqlSpanName(sql: string): { name: string; operation: string } {
   let known = names.get(sql);
   if (known === undefined) {
-    known = withStatementName(sql) ?? plainName(sql);
+    known = withStatementName(sql) ?? nameOf(partOf(sql));
     if (names.size < MAX_NAMES) names.set(sql, known);
   }
   return known;
 }
 
-function plainName(sql: string): { name: string; operation: string } {
-  const operation = (OPERATION.exec(sql)?.[1] ?? 'SQL').toUpperCase();
-  const target = topLevelTarget(sql);
+/** What one statement (or one CTE's body) does: its operation and its table, when it names one. */
+interface Part {
+  operation: string;
+  target: string | undefined;
+}
+
+function partOf(sql: string): Part {
+  return {
+    operation: (OPERATION.exec(sql)?.[1] ?? 'SQL').toUpperCase(),
+    target: topLevelTarget(sql),
+  };
+}
+
+function nameOf({ operation, target }: Part): { name: string; operation: string } {
   return { name: target ? `${operation} ${target}` : operation, operation };
 }
 
@@ -38,8 +49,7 @@ function withStatementName(sql: string): { name: string; operation: string } | u
   const start = WITH.exec(sql);
   if (!start) return undefined;
   const ctes = new Set<string>();
-  const parts: string[] = [];
-  let operation: string | undefined;
+  const parts: Part[] = [];
   let rest = sql.slice(start[0].length);
   for (;;) {
     const head = CTE_HEAD.exec(rest);
@@ -48,23 +58,22 @@ function withStatementName(sql: string): { name: string; operation: string } | u
     const close = closingParenthesis(rest, open);
     if (close === undefined) return undefined;
     ctes.add(head[1]!.replaceAll('"', '').toLowerCase());
-    const part = plainName(rest.slice(open + 1, close));
-    operation ??= part.operation;
-    parts.push(part.name);
+    parts.push(partOf(rest.slice(open + 1, close)));
     rest = rest.slice(close + 1);
     const comma = /^\s*,/.exec(rest);
     if (!comma) break;
     rest = rest.slice(comma[0].length);
   }
-  const main = plainName(rest);
-  parts.push(main.name);
+  parts.push(partOf(rest));
   // A part that reads only the statement's own CTEs (or no table) says nothing a reader needs.
-  const named = parts.filter((part) => {
-    const table = part.split(' ')[1];
-    return table !== undefined && !ctes.has(table.toLowerCase());
-  });
-  const first = operation ?? main.operation;
-  return { name: named.length > 0 ? named.join(' ') : first, operation: first };
+  const named = parts.filter(
+    (part) => part.target !== undefined && !ctes.has(part.target.toLowerCase()),
+  );
+  const operation = parts[0]!.operation;
+  return {
+    name: named.length > 0 ? named.map((part) => nameOf(part).name).join(' ') : operation,
+    operation,
+  };
 }
 
 /** The index of the parenthesis closing the one at `open`, or undefined when it is not closed. */

@@ -78,6 +78,27 @@ const SELECT_ORDER = `
                     WHERE l.order_id = o.id), '[]'::json) AS lines
     FROM orders o`;
 
+/**
+ * An order, its lines and its announcement in one statement (see `insertAnnounced`): $1–$11 the
+ * order's columns, $12–$16 the lines' columns as arrays, $17–$22 the outbox row.
+ */
+const INSERT_ANNOUNCED = `
+  WITH created AS (
+    INSERT INTO orders (id, customer_id, status, status_reason, total_minor, currency, payment_token,
+                        idempotency_key, request_hash, trace_id, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT DO NOTHING
+    RETURNING id
+  ), lines AS (
+    INSERT INTO order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_minor)
+    SELECT created.id, line.no, line.product_id, line.sku, line.name, line.quantity, line.unit_price_minor
+      FROM created,
+           unnest($12::text[], $13::text[], $14::text[], $15::integer[], $16::bigint[])
+             WITH ORDINALITY AS line (product_id, sku, name, quantity, unit_price_minor, no)
+  ), announced AS (
+    ${outboxInsertFrom('created', 17)}
+  )
+  SELECT count(*)::int AS created FROM created`;
+
 /** Stores and reads orders. Writes take the caller's transaction so the outbox joins it. */
 @Injectable()
 export class OrdersRepository {
@@ -89,42 +110,25 @@ export class OrdersRepository {
    * nothing written, when an order with this id or idempotency key exists already.
    */
   async insertAnnounced(order: OrderRecord, announce: EventEnvelope): Promise<boolean> {
-    const { rows } = await this.db.query<{ created: number }>(
-      `WITH created AS (
-         INSERT INTO orders (id, customer_id, status, status_reason, total_minor, currency, payment_token,
-                             idempotency_key, request_hash, trace_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT DO NOTHING
-         RETURNING id
-       ), lines AS (
-         INSERT INTO order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_minor)
-         SELECT created.id, line.no, line.product_id, line.sku, line.name, line.quantity, line.unit_price_minor
-           FROM created,
-                unnest($12::text[], $13::text[], $14::text[], $15::integer[], $16::bigint[])
-                  WITH ORDINALITY AS line (product_id, sku, name, quantity, unit_price_minor, no)
-       ), announced AS (
-         ${outboxInsertFrom('created', 17)}
-       )
-       SELECT count(*)::int AS created FROM created`,
-      [
-        order.id,
-        order.customerId,
-        order.status,
-        order.statusReason,
-        order.totalMinor,
-        order.currency,
-        order.paymentToken,
-        order.idempotencyKey,
-        order.requestHash,
-        order.traceId,
-        order.createdAt,
-        order.lines.map((line) => line.productId),
-        order.lines.map((line) => line.sku),
-        order.lines.map((line) => line.name),
-        order.lines.map((line) => line.quantity),
-        order.lines.map((line) => line.unitPriceMinor),
-        ...outboxValues(announce),
-      ],
-    );
+    const { rows } = await this.db.query<{ created: number }>(INSERT_ANNOUNCED, [
+      order.id,
+      order.customerId,
+      order.status,
+      order.statusReason,
+      order.totalMinor,
+      order.currency,
+      order.paymentToken,
+      order.idempotencyKey,
+      order.requestHash,
+      order.traceId,
+      order.createdAt,
+      order.lines.map((line) => line.productId),
+      order.lines.map((line) => line.sku),
+      order.lines.map((line) => line.name),
+      order.lines.map((line) => line.quantity),
+      order.lines.map((line) => line.unitPriceMinor),
+      ...outboxValues(announce),
+    ]);
     return rows[0]?.created === 1;
   }
 

@@ -51,9 +51,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     if (recorded?.outcome === 'timed_out') throw new ProviderTimeoutError();
     if (recorded) return this.toResult(recorded, request.token);
 
-    const previous = await this.find(request.idempotencyKey);
-    if (!previous)
-      throw new Error(`ledger row ${request.idempotencyKey} vanished after a conflict`);
+    const previous = await this.existing(request.idempotencyKey);
     if (previous.outcome !== 'timed_out') return this.toResult(previous, request.token);
     return this.toResult(
       await this.resolveTimedOut(request.idempotencyKey, outcome),
@@ -68,9 +66,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   }): Promise<{ reference: string }> {
     const recorded =
       (await this.record(request.idempotencyKey, 'refund', 'refunded', request.amount)) ??
-      (await this.find(request.idempotencyKey));
-    if (!recorded)
-      throw new Error(`ledger row ${request.idempotencyKey} vanished after a conflict`);
+      (await this.existing(request.idempotencyKey));
     return { reference: recorded.reference };
   }
 
@@ -83,11 +79,13 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     return { outcome: 'declined', code: decline.code, message: decline.message };
   }
 
-  private async find(idempotencyKey: string): Promise<LedgerRow | undefined> {
+  /** The key's ledger row, which a conflicting `record` has just shown to exist. */
+  private async existing(idempotencyKey: string): Promise<LedgerRow> {
     const { rows } = await this.db.query<LedgerRow>(
       'SELECT reference, outcome, attempts FROM simulated_provider_ledger WHERE idempotency_key = $1',
       [idempotencyKey],
     );
+    if (!rows[0]) throw new Error(`ledger row ${idempotencyKey} vanished after a conflict`);
     return rows[0];
   }
 
