@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ApiProduct, ShopApi } from '@mercato/shop/testing';
 import { PrivateBroker } from './support/broker.js';
+import { describeUnsettled } from './support/diagnosis.js';
 import { type LoadReport, SteadyLoad } from './support/load.js';
 import { queryDatabase, startTestShop, type TestShop } from './support/shop.js';
 
@@ -85,12 +86,22 @@ describe('chaos: faults under steady load, two replicas of every service', () =>
           Math.max(1_000, deadline - Date.now()),
         );
         return {
+          id: order.id,
           expected: order.paymentToken === 'tok_success' ? 'PAID' : 'CANCELLED',
           status: final.status,
         };
       }),
     );
-    expect(outcomes.filter((outcome) => outcome.status !== outcome.expected)).toEqual([]);
+    const unsettled = outcomes.filter((outcome) => outcome.status !== outcome.expected);
+    if (unsettled.length > 0)
+      console.log(
+        `${scenario}: ${unsettled.length} orders not settled ${RECOVERY_DEADLINE_MS / 1000} s after recovery\n` +
+          (await describeUnsettled(
+            test,
+            unsettled.map((outcome) => outcome.id),
+          )),
+      );
+    expect(unsettled).toEqual([]);
     const settledMs = Date.now() - recoveredAt;
 
     const [paid] = await queryDatabase<{ count: string }>(

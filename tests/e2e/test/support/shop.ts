@@ -55,11 +55,12 @@ export async function startTestShop(
 export async function queryDatabase<Row extends pg.QueryResultRow>(
   url: string,
   sql: string,
+  values: unknown[] = [],
 ): Promise<Row[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query<Row>(sql)).rows;
+    return (await client.query<Row>(sql, values)).rows;
   } finally {
     await client.end();
   }
