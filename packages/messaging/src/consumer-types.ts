@@ -95,8 +95,14 @@ export interface ConsumerOptions {
   eventTypes?: readonly string[];
   /** A new group starts at the oldest retained record (default true) or only sees new ones. */
   fromBeginning?: boolean;
-  /** Partitions processed at the same time, each still strictly in order (default 3). */
+  /** Partitions processed at the same time (default 3). */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Keys processed at the same time within one partition's batch, each key's records still
+   * strictly in order (default 8). Records of one key — one order, one product — are the ones whose
+   * order matters; 1 handles a partition's records one at a time.
+   */
+  keysConsumedConcurrently?: number;
   /** How often consumer lag is measured for the `kafka_consumer_lag_messages` gauge (default 5 000 ms). */
   lagIntervalMs?: number;
   /** Kafka session timeout (default 10 000 ms): a member silent this long is removed from the group. */

@@ -326,6 +326,91 @@ describe('Kafka event consumer', () => {
     expect(committed?.partitions).toEqual([expect.objectContaining({ partition: 0, offset: '1' })]);
   });
 
+  it("handles the records of different keys in one partition side by side, each key's in order", async () => {
+    const topic = await newTopic(1);
+    const [a, b] = [uniqueName('order-a'), uniqueName('order-b')];
+    const events = [
+      orderCancelled(a, 'a1'),
+      orderCancelled(b, 'b1'),
+      orderCancelled(a, 'a2'),
+      orderCancelled(b, 'b2'),
+    ];
+    // One publish: the consumer, started after it, reads all four in one batch of one partition.
+    await publisher.publish(
+      events.map((event) => ({
+        topic,
+        key: event.subject,
+        value: Buffer.from(serializeEvent(event)),
+      })),
+    );
+    const labels = new Map(
+      events.map((event) => [event.id, (event.data as { reason: string }).reason]),
+    );
+    const steps: string[] = [];
+    const b1Done = latch();
+    const handler: EventHandler = async (context) => {
+      const label = labels.get(context.event.id)!;
+      steps.push(`${label} start`);
+      // a1 is done only once b1, the next record of the partition, is: one record at a time
+      // would hold a1 here until the wait gives up, with b1 not even started.
+      if (label === 'a1')
+        await Promise.race([b1Done.promise, new Promise((resolve) => setTimeout(resolve, 3_000))]);
+      await recordEffect(context);
+      steps.push(`${label} end`);
+      if (label === 'b1') b1Done.open();
+    };
+    const { groupId } = await startConsumer({ topics: [topic], handler, commitIntervalMs: 100 });
+
+    await eventually(async () => expect(await inboxOf(groupId)).toHaveLength(4));
+    const at = (step: string) => steps.indexOf(step);
+    expect(at('b1 end')).toBeLessThan(at('a1 end'));
+    // One key's records one after the other, in offset order.
+    expect(at('a1 end')).toBeLessThan(at('a2 start'));
+    expect(at('b1 end')).toBeLessThan(at('b2 start'));
+    await eventually(async () => {
+      const [entry] = await inspector.admin.fetchOffsets({ groupId, topics: [topic] });
+      expect(entry?.partitions).toEqual([expect.objectContaining({ partition: 0, offset: '4' })]);
+    });
+  });
+
+  it('never commits past a record still in flight, though records of other keys after it are done', async () => {
+    const topic = await newTopic(1);
+    const [slow, quick] = [uniqueName('order-slow'), uniqueName('order-quick')];
+    const events = [
+      orderCancelled(slow),
+      orderCancelled(quick),
+      orderCancelled(quick),
+      orderCancelled(quick),
+    ];
+    await publisher.publish(
+      events.map((event) => ({
+        topic,
+        key: event.subject,
+        value: Buffer.from(serializeEvent(event)),
+      })),
+    );
+    const gate = latch();
+    const handler: EventHandler = async (context) => {
+      if (context.event.subject === slow) await gate.promise;
+      await recordEffect(context);
+    };
+    const { groupId } = await startConsumer({ topics: [topic], handler, commitIntervalMs: 50 });
+    const committedOffset = async () => {
+      const [entry] = await inspector.admin.fetchOffsets({ groupId, topics: [topic] });
+      return entry?.partitions.find(({ partition }) => partition === 0)?.offset;
+    };
+
+    await eventually(async () => expect(await effectsFor(quick)).toBe(3));
+    // Several commit intervals with the three done and the first record held: nothing committed.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await committedOffset()).toBe('-1');
+    expect(await effectsFor(slow)).toBe(0);
+
+    gate.open();
+    await eventually(async () => expect(await committedOffset()).toBe('4'));
+    expect(await effectsFor(slow)).toBe(1);
+  });
+
   it('commits what it resolved once per commit interval, not per record, and the rest at stop', async () => {
     const published = async () => {
       const topic = await newTopic(1);
