@@ -85,6 +85,9 @@ export function formatSummary(summary: LoadSummary): string {
     '',
     `requests: ${requests.total}; status ${counts(requests.byStatus) || 'none'}; ` +
       `non-2xx ${requests.non2xx}, timeouts ${requests.timeouts}, network errors ${requests.networkErrors}` +
+      (requests.resentOnClosedConnection > 0
+        ? `, resent on a closed connection ${requests.resentOnClosedConnection}`
+        : '') +
       (requests.aborted > 0 ? `, aborted ${requests.aborted}` : ''),
     `orders: ${orders.placed} placed${orders.placed > 0 ? ` (${counts(orders.byStatus)})` : ''}`,
   ];

@@ -76,15 +76,22 @@ export class ApiClient {
       headers['content-length'] = String(Buffer.byteLength(body));
     }
     const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+    const signal = AbortSignal.any([this.stopSignal, timeout]);
+    const url = `${this.#baseUrl}${path}`;
     const startedAt = performance.now();
     try {
-      const response = await this.#exchange(
-        `${this.#baseUrl}${path}`,
-        method,
-        headers,
-        body,
-        AbortSignal.any([this.stopSignal, timeout]),
-      );
+      let response;
+      try {
+        response = await this.#exchange(url, method, headers, body, signal);
+      } catch (error) {
+        // A kept-alive connection the server closed (its keep-alive timeout) just as this request
+        // went out on it: nothing reached the server, so a request safe to repeat goes again on a
+        // new connection, as browsers do and as Node.js documents for `request.reusedSocket`.
+        const repeatable = method === 'GET' || headers['Idempotency-Key'] !== undefined;
+        if (!(error instanceof ClosedConnectionError) || !repeatable || signal.aborted) throw error;
+        this.stats.recordResent();
+        response = await this.#exchange(url, method, headers, body, signal);
+      }
       this.stats.recordResponse(operation, response.status, performance.now() - startedAt);
       const ok = response.status >= 200 && response.status < 300;
       return {
@@ -139,9 +146,22 @@ export class ApiClient {
           });
         },
       );
-      request.on('error', reject);
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        reject(
+          request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')
+            ? new ClosedConnectionError(error)
+            : error,
+        );
+      });
       request.end(body);
     });
+  }
+}
+
+/** The request went out on a kept-alive connection the server had closed: it never got there. */
+class ClosedConnectionError extends Error {
+  constructor(cause: Error) {
+    super(`the kept-alive connection was closed by the server: ${cause.message}`, { cause });
   }
 }
 

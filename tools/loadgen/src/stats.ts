@@ -26,6 +26,12 @@ export interface RequestCounts {
   timeouts: number;
   /** Requests that failed below HTTP (connection refused or reset). */
   networkErrors: number;
+  /**
+   * Requests sent again on a new connection because the kept-alive one they were sent on had just
+   * been closed by the server (only requests safe to repeat: GETs, and POSTs with an
+   * Idempotency-Key). Each is counted once in `total`, with the answer of its second attempt.
+   */
+  resentOnClosedConnection: number;
   /** Requests cancelled because the run was stopped. */
   aborted: number;
 }
@@ -91,6 +97,7 @@ export class LoadStats {
     non2xx: 0,
     timeouts: 0,
     networkErrors: 0,
+    resentOnClosedConnection: 0,
     aborted: 0,
   };
   readonly #orders: OrderCounts = { placed: 0, byStatus: {} };
@@ -114,6 +121,10 @@ export class LoadStats {
     this.#requests.total += 1;
     if (kind === 'timeout') this.#requests.timeouts += 1;
     else this.#requests.networkErrors += 1;
+  }
+
+  recordResent(): void {
+    this.#requests.resentOnClosedConnection += 1;
   }
 
   recordAborted(): void {
