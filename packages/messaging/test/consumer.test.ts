@@ -326,6 +326,17 @@ describe('Kafka event consumer', () => {
     expect(committed?.partitions).toEqual([expect.objectContaining({ partition: 0, offset: '1' })]);
   });
 
+  /** Events keyed by their subject, in one publish (one batch for a consumer started after it). */
+  async function publishAll(topic: string, events: EventEnvelope[]) {
+    await publisher.publish(
+      events.map((event) => ({
+        topic,
+        key: event.subject,
+        value: Buffer.from(serializeEvent(event)),
+      })),
+    );
+  }
+
   it("handles the records of different keys in one partition side by side, each key's in order", async () => {
     const topic = await newTopic(1);
     const [a, b] = [uniqueName('order-a'), uniqueName('order-b')];
@@ -336,13 +347,7 @@ describe('Kafka event consumer', () => {
       orderCancelled(b, 'b2'),
     ];
     // One publish: the consumer, started after it, reads all four in one batch of one partition.
-    await publisher.publish(
-      events.map((event) => ({
-        topic,
-        key: event.subject,
-        value: Buffer.from(serializeEvent(event)),
-      })),
-    );
+    await publishAll(topic, events);
     const labels = new Map(
       events.map((event) => [event.id, (event.data as { reason: string }).reason]),
     );
@@ -382,13 +387,7 @@ describe('Kafka event consumer', () => {
       orderCancelled(quick),
       orderCancelled(quick),
     ];
-    await publisher.publish(
-      events.map((event) => ({
-        topic,
-        key: event.subject,
-        value: Buffer.from(serializeEvent(event)),
-      })),
-    );
+    await publishAll(topic, events);
     const gate = latch();
     const handler: EventHandler = async (context) => {
       if (context.event.subject === slow) await gate.promise;
