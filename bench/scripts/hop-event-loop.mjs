@@ -75,10 +75,19 @@ try {
       `  event loop max per window ms: ${windows.map((w) => w.maxMs.toFixed(1)).join(', ')}`,
     );
     console.log(
-      `  longest GC pause per window ms: ${windows.map((w) => w.gc.longestMs.toFixed(1)).join(', ')}`,
+      `  longest GC pause per window ms: ${windows.map((w) => `${w.gc.longestMs.toFixed(1)} ${w.gc.longestKind}`).join(', ')}`,
     );
     console.log(
       `  GC time per window ms: ${windows.map((w) => w.gc.totalMs.toFixed(1)).join(', ')}`,
+    );
+    const byKind = {};
+    for (const w of windows)
+      for (const [kind, ms] of Object.entries(w.gc.byKindMs))
+        byKind[kind] = (byKind[kind] ?? 0) + ms;
+    console.log(
+      `  GC time by kind over the run ms: ${Object.entries(byKind)
+        .map(([kind, ms]) => `${kind} ${ms.toFixed(1)}`)
+        .join(', ')}`,
     );
     console.log(
       `  event-loop utilization per window %: ${windows.map((w) => (100 * w.elu).toFixed(1)).join(', ')}`,
