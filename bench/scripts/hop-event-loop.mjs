@@ -4,8 +4,9 @@
 // and the product service run event-loop-preload.mjs, so their event-loop stalls and GC pauses per
 // 2 s window land in $ELD_DIR (default /tmp/eld). Run from the repository root after pnpm build:
 //   node bench/scripts/hop-event-loop.mjs 400
-// Prints the request latency (REQ) and each process's windows during the run. Ad hoc, beside the
-// bench; not part of `pnpm bench`.
+// Prints the request latency (REQ) and each process's windows during the run. With HEAP_SAMPLE=1
+// the product service also samples what it promotes during the load (heap-sample-preload.mjs; read
+// the profile with heap-top.mjs). Ad hoc, beside the bench; not part of `pnpm bench`.
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,12 @@ const shop = await launchShop({
   logLevel: 'info',
   env: {
     gateway: { RATE_LIMIT_MAX: '1000000000', CATALOG_CACHE: 'false', NODE_OPTIONS: preload },
-    product: { NODE_OPTIONS: preload },
+    product: {
+      NODE_OPTIONS:
+        process.env.HEAP_SAMPLE === '1'
+          ? `${preload} --import=${fileURLToPath(new URL('./heap-sample-preload.mjs', import.meta.url))}`
+          : preload,
+    },
   },
 });
 /** `process_memory_reductions_total` of each service. */
@@ -54,12 +60,19 @@ try {
   await sleep(3_000);
   const before = await reductions();
   const startedAt = Date.now();
+  // HEAP_SAMPLE=1: the product service samples what it promotes while the load runs.
+  const product = shop.instances.find((instance) => instance.service === 'product');
+  const toggleHeapSampling = () => {
+    if (process.env.HEAP_SAMPLE === '1' && product?.pid) process.kill(product.pid, 'SIGUSR2');
+  };
+  toggleHeapSampling();
   const result = await measureAtRate(`${shop.gatewayUrl}/api/v1/products/${page.products[0].id}`, {
     ratePerSecond: rate,
     warmupSeconds: 2,
     durationSeconds: 16,
     connections: 32,
   });
+  toggleHeapSampling();
   const { p50, p90, p99, max } = result.latencyMs;
   console.log(
     `REQ ${rate} req/s: p50 ${p50.toFixed(2)}, p90 ${p90.toFixed(2)}, p99 ${p99.toFixed(2)}, max ${max.toFixed(2)} ms; sent late p99 ${result.sendLagMs.p99.toFixed(2)} ms`,
