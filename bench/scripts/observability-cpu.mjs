@@ -9,39 +9,33 @@
 // <dir>/<name>/ when it stops). Each turn prints the gateway's CPU time (user + system, from
 // /proc/<pid>/stat) per request, and the load generator's own. Not part of `pnpm bench`: an ad-hoc
 // tool (after pnpm build in ROOT).
-import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { readdirSync } from 'node:fs';
+import { cpuTicks, TICKS_PER_SECOND } from './proc-stat.mjs';
 
 const root = process.env.ROOT ?? new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const rate = Number(process.argv[2] ?? 3000);
 const seconds = Number(process.argv[3] ?? 10);
 const turns = Number(process.argv[4] ?? 3);
 
-const { acquireKafka, acquirePostgres } = await import(`${root}/tools/harness/dist/index.js`);
+const { acquireKafka, acquirePostgres, reservePort } = await import(
+  `${root}/tools/harness/dist/index.js`
+);
 const { productServiceEnv, gatewayServiceEnv } = await import(`${root}/bench/dist/benchmarks.js`);
 const { startService } = await import(`${root}/bench/dist/processes.js`);
 const { waitForCatalogCache } = await import(`${root}/bench/dist/profile.js`);
 const { measureAtRate } = await import(`${root}/bench/dist/http-load.js`);
 
-const ticks = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
-const cpuMs = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
-};
-/** CPU time (ms) of a process's threads, summed by thread name (main thread: its own name). */
+const toMs = (ticks) => (ticks * 1000) / TICKS_PER_SECOND;
+const cpuMs = (pid) => toMs(cpuTicks(`/proc/${pid}/stat`).ticks);
+/** CPU time (ms) of a process's threads, summed by thread name (the main thread as `main`). */
 const threadCpuMs = (pid) => {
   const byName = {};
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name =
-        tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      byName[name] =
-        (byName[name] ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
-    } catch {
-      // The thread ended between the listing and the read.
-    }
+    // Undefined when the thread ended between the listing and the read.
+    const thread = cpuTicks(`/proc/${pid}/task/${tid}/stat`);
+    if (thread === undefined) continue;
+    const name = tid === String(pid) ? 'main' : thread.name;
+    byName[name] = (byName[name] ?? 0) + toMs(thread.ticks);
   }
   return byName;
 };
@@ -49,14 +43,6 @@ const selfCpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
 /** The gateways compared: (c) and (f) of the bench, and with SPLIT=1 each of the two alone. */
 const CONFIGS = {
   on: { LOG_LEVEL: 'info', REQUEST_METRICS: 'true' },
@@ -72,7 +58,7 @@ const CONFIGS = {
 const kafka = await acquireKafka({});
 const postgres = await acquirePostgres({});
 const namespace = `obs-${Math.random().toString(36).slice(2, 8)}.`;
-const ports = { grpc: await freePort(), http: await freePort() };
+const ports = { grpc: await reservePort(), http: await reservePort() };
 const started = [];
 try {
   started.push(
@@ -87,7 +73,7 @@ try {
   );
   const gateways = {};
   for (const [name, env] of Object.entries(CONFIGS)) {
-    const port = await freePort();
+    const port = await reservePort();
     const gateway = await startService(
       `gateway-${name}`,
       '@mercato/gateway-service',

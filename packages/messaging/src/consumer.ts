@@ -82,6 +82,8 @@ export interface ConsumerDependencies {
  */
 export class KafkaEventConsumer implements EventConsumer {
   readonly #options: ConsumerOptions;
+  /** Lanes per partition's batch (the option, or its default). */
+  readonly #keysConsumedConcurrently: number;
   readonly #dependencies: ConsumerDependencies;
   readonly #logger: Logger;
   readonly #stopping = new AbortController();
@@ -112,6 +114,7 @@ export class KafkaEventConsumer implements EventConsumer {
     if (!Number.isInteger(keys) || keys < 1) {
       throw new RangeError(`keysConsumedConcurrently must be a positive integer, got ${keys}`);
     }
+    this.#keysConsumedConcurrently = keys;
     this.#options = options;
     this.#dependencies = dependencies;
     this.#logger = options.logger.child({ consumerGroup: options.groupId });
@@ -315,10 +318,8 @@ export class KafkaEventConsumer implements EventConsumer {
         }
       }
     };
-    const keysConsumedConcurrently =
-      this.#options.keysConsumedConcurrently ?? DEFAULTS.keysConsumedConcurrently;
     await Promise.all(
-      Array.from({ length: Math.min(keysConsumedConcurrently, queue.length) }, runLanes),
+      Array.from({ length: Math.min(this.#keysConsumedConcurrently, queue.length) }, runLanes),
     );
     if (failure) throw failure.error;
   }

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Kafka, logLevel } from 'kafkajs';
 import { type ApiProduct, ShopApi } from '@mercato/shop/testing';
 import {
   ancestry,
@@ -8,7 +7,7 @@ import {
   type OtlpReceiver,
   type ReceivedSpan,
 } from '@mercato/tracing/testing';
-import { startTestShop, type TestShop } from './support/shop.js';
+import { shopKafka, startTestShop, type TestShop } from './support/shop.js';
 
 const TRACED = ['gateway', 'product', 'order', 'payment'] as const;
 const TRACE_UI_URL = 'http://jaeger.mercato.test:16686';
@@ -235,12 +234,7 @@ describe('one trace per checkout, across REST, gRPC and Kafka (every service exp
   it('shows a dead-lettered message as an error, under the trace that sent it', async () => {
     const traceId = 'd1e5a7c0ffee0000000000000000beef';
     const parentSpanId = '00f067aa0ba902b7';
-    const kafka = new Kafka({
-      clientId: 'e2e-tracing',
-      brokers: [...test.shop.brokers],
-      logLevel: logLevel.NOTHING,
-    });
-    const producer = kafka.producer();
+    const producer = shopKafka(test, 'e2e-tracing').producer();
     await producer.connect();
     try {
       await producer.send({

@@ -1,6 +1,5 @@
 import { CONSUMER_GROUPS, TOPICS } from '@mercato/contracts';
-import { Kafka, logLevel } from 'kafkajs';
-import { queryDatabase, type TestShop } from './shop.js';
+import { queryDatabase, shopKafka, type TestShop } from './shop.js';
 
 /**
  * Where the saga stands for orders that did not settle: each order's row, the events about it in
@@ -54,12 +53,7 @@ const CONSUMED = [
 /** Partitions whose committed offset is behind the end of the log, per consumer group. */
 async function lagging(test: TestShop): Promise<unknown[]> {
   const namespace = test.shop.kafkaNamespace;
-  const kafka = new Kafka({
-    clientId: 'e2e-diagnosis',
-    brokers: [...test.shop.brokers],
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
+  const admin = shopKafka(test, 'e2e-diagnosis').admin();
   await admin.connect();
   try {
     const behind: unknown[] = [];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { createTestDatabase, testInfraEnvironment } from '@mercato/harness';
 import { launchShop, type LaunchOptions, type RunningShop } from '@mercato/shop';
@@ -64,4 +65,9 @@ export async function queryDatabase<Row extends pg.QueryResultRow>(
   } finally {
     await client.end();
   }
+}
+
+/** A quiet Kafka client of a test shop's broker, for what a test sends or reads past the services. */
+export function shopKafka(test: TestShop, clientId: string): Kafka {
+  return new Kafka({ clientId, brokers: [...test.shop.brokers], logLevel: logLevel.NOTHING });
 }
