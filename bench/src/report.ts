@@ -166,7 +166,7 @@ export function renderMarkdown(report: BenchReport): string {
     `autocannon, ${settings.connections} keep-alive connections, ${settings.durationSeconds} s per part after ` +
       `${settings.warmupSeconds} s of warm-up; latency of every response, exact percentiles. ` +
       'Every server is its own process; the load generator runs in another. ' +
-      `(c), (f) and (h) are the median of ${settings.observabilityRounds} alternating runs (req/s: ${rounds}). ` +
+      `(b), (c), (f) and (h) are the median of ${settings.observabilityRounds} alternating runs (req/s: ${rounds}). ` +
       "The gateways of (b), (c) and (f) get KAFKA_BROKERS and the product service's KAFKA_NAMESPACE, " +
       'as deployed, which turns their catalog cache on; (h) sets CATALOG_CACHE=false, so every ' +
       'request crosses gRPC to the product service. ' +
