@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { createLogger } from './create-logger.js';
@@ -136,11 +137,62 @@ describe('lineSink', () => {
     ]);
   });
 
+  it('defers a line: built later, in order, with the time and `at` of the moment it was asked for', async () => {
+    const destination = new MemoryDestination();
+    const sink = lineSink(createLogger({ service: 's', destination }));
+    const asked: number[] = [];
+    const before = Date.now();
+    const atBefore = performance.now();
+    for (let n = 0; n < 3; n++)
+      sink.defer('info', n, (value, at) => (asked.push(at), `"n":${value}`), 'deferred');
+    const atAfter = performance.now();
+    const after = Date.now();
+    expect(asked).toEqual([]);
+    await sleep(40);
+    // Built within 10 ms (here: before the 40 ms were up), handed over with the rest.
+    expect(asked).toHaveLength(3);
+    for (const at of asked) {
+      expect(at).toBeGreaterThanOrEqual(atBefore);
+      expect(at).toBeLessThanOrEqual(atAfter);
+    }
+    sink.flush();
+    const records = destination.records();
+    expect(records.map((record) => record.n)).toEqual([0, 1, 2]);
+    for (const record of records) {
+      const time = Date.parse(record.time as string);
+      expect(time).toBeGreaterThanOrEqual(before);
+      expect(time).toBeLessThanOrEqual(after);
+    }
+  });
+
+  it('builds deferred lines at once when 256 wait, and every one of them on flush', () => {
+    const destination = new MemoryDestination();
+    const sink = lineSink(createLogger({ service: 's', destination }));
+    let built = 0;
+    const fields = (value: number) => ((built += 1), `"n":${value}`);
+    for (let n = 0; n < 300; n++) sink.defer('info', n, fields, 'deferred');
+    expect(built).toBe(256);
+    sink.flush();
+    expect(built).toBe(300);
+    expect(destination.records().map((record) => record.n)).toEqual([...Array(300).keys()]);
+  });
+
+  it('never builds a deferred line of a level the logger does not write', () => {
+    const destination = new MemoryDestination();
+    const sink = lineSink(createLogger({ service: 's', level: 'warn', destination }));
+    let built = 0;
+    sink.defer('info', 1, () => ((built += 1), '"n":1'), 'quiet');
+    sink.flush();
+    expect(built).toBe(0);
+    expect(destination.text).toBe('');
+  });
+
   it('loses no line when the process exits in the same turn', () => {
     const dist = new URL('../dist/index.js', import.meta.url).href;
     const script = `const { createLogger, lineSink } = await import(${JSON.stringify(dist)});
       const sink = lineSink(createLogger({ service: 'exit-test' }));
       for (let n = 0; n < 3; n++) sink.write('info', '"n":' + n, 'before exit');
+      for (let n = 3; n < 5; n++) sink.defer('info', n, (value) => '"n":' + value, 'deferred');
       process.exit(0);`;
     const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
       encoding: 'utf8',
@@ -149,6 +201,6 @@ describe('lineSink', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { n: number });
-    expect(lines.map((line) => line.n)).toEqual([0, 1, 2]);
+    expect(lines.map((line) => line.n)).toEqual([0, 1, 2, 3, 4]);
   });
 });

@@ -51,6 +51,31 @@ describe('accessLogWriter', () => {
     expect(lines[3]).toMatchObject({ res: { statusCode: 499 }, msg: 'request aborted' });
   });
 
+  it('gives the duration and the time of the moment the request was recorded, not of the write', async () => {
+    const destination = new MemoryDestination();
+    const logger = createLogger({ service: 'gateway', destination });
+    const write = accessLogWriter(logger);
+    const startedAt = performance.now() - 50;
+    const [before, atBefore] = [Date.now(), performance.now()];
+    write({
+      context,
+      method: 'GET',
+      path: '/api/v1/categories',
+      route: '/api/v1/categories',
+      statusCode: 200,
+      startedAt,
+    });
+    const [atAfter, after] = [performance.now(), Date.now()];
+    // The line is built at least 10 ms later, with the other lines of that moment.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    lineSink(logger).flush();
+    const [line] = destination.records();
+    expect(line!.responseTime).toBeGreaterThanOrEqual(Math.round(atBefore - startedAt));
+    expect(line!.responseTime).toBeLessThanOrEqual(Math.round(atAfter - startedAt));
+    expect(Date.parse(line!.time as string)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(line!.time as string)).toBeLessThanOrEqual(after);
+  });
+
   it('masks a card number the client put in the path or the request id', async () => {
     const [line] = await linesOf([
       {

@@ -22,7 +22,8 @@ export interface AccessRecord {
  * request's correlation. The access log writes a line for every request, so it serializes its
  * fixed fields itself and hands the line to the logger's destination ({@link lineSink}): none of
  * its values can hold a secret (method, path without query, route template, status, duration,
- * ids), and card numbers are still masked. The line is the one pino would write.
+ * ids), and card numbers are still masked. The line is the one pino would write, with the time
+ * and the duration of the moment the request was recorded, built within 10 ms of it.
  */
 export function accessLogWriter(logger: Logger): (record: AccessRecord) => void {
   const sink = lineSink(logger);
@@ -36,22 +37,38 @@ export function accessLogWriter(logger: Logger): (record: AccessRecord) => void 
     }
     return json;
   };
-  return ({ context, method, path, route, statusCode, startedAt }) => {
-    const status = statusCode ?? 499;
-    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    if (!sink.enabled(level)) return;
+  // The line's fields, built when the sink builds its deferred lines; `endedAt` is when the
+  // request was recorded (performance.now()).
+  const fields = (
+    { context, method, path, route, statusCode, startedAt }: AccessRecord,
+    endedAt: number,
+  ) => {
     // The request's correlation, as a child logger would bind it. The request id and the path may
     // come from the client, so they go through sink.text (card numbers masked); the trace and span
     // ids are hex by construction (drawn here, or a traceparent that parsed), so they are never
     // masked and go between quotes as they are.
-    let fields = '';
-    if (context?.requestId !== undefined) fields += `"requestId":${sink.text(context.requestId)},`;
-    if (context?.traceId !== undefined) fields += `"trace_id":"${context.traceId}",`;
-    if (context?.spanId !== undefined) fields += `"span_id":"${context.spanId}",`;
-    fields +=
+    let text = '';
+    if (context?.requestId !== undefined) text += `"requestId":${sink.text(context.requestId)},`;
+    if (context?.traceId !== undefined) text += `"trace_id":"${context.traceId}",`;
+    if (context?.spanId !== undefined) text += `"span_id":"${context.spanId}",`;
+    return (
+      text +
       `"req":{"method":${literal(method)},"url":${sink.text(path)},"route":${literal(route)}},` +
-      `"res":{"statusCode":${status}},"responseTime":${Math.round(performance.now() - startedAt)}`;
-    sink.write(level, fields, statusCode === undefined ? 'request aborted' : 'request completed');
+      `"res":{"statusCode":${statusCode ?? 499}},"responseTime":${Math.round(endedAt - startedAt)}`
+    );
+  };
+  return (record) => {
+    const status = record.statusCode ?? 499;
+    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    if (!sink.enabled(level)) return;
+    // Built off the request's path, with the lines of other requests (LineSink.defer): the record
+    // is a fresh object per request, and nothing changes it afterwards.
+    sink.defer(
+      level,
+      record,
+      fields,
+      record.statusCode === undefined ? 'request aborted' : 'request completed',
+    );
   };
 }
 
