@@ -19,7 +19,7 @@ export interface LineSink {
    * lines are built, in the order they were asked for: within 10 ms, once 256 wait, and before
    * any hand-over ({@link LineSink.flush}, a process exit). `value` must not change meanwhile.
    * Building a request's line off its path, a batch at a time, costs the gateway much less
-   * throughput than building it in the path (bench/README.md, "the access line, deferred").
+   * throughput than building it in the path (bench/README.md, "The access line, deferred"; D57).
    */
   defer<T>(level: Level, value: T, fields: (value: T, at: number) => string, msg: string): void;
   /** A string as a JSON string literal, with card numbers masked as on every line. */
