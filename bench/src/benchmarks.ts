@@ -656,11 +656,18 @@ function hopResult(
 }
 
 /** A part with any non-2xx response or socket error fails the run instead of reporting a figure. */
-function failOnErrors(part: string, result: ThroughputResult): void {
-  if (result.non2xx > 0 || result.errors > 0)
+function failOnErrors(part: string, result: ThroughputResult | PacedResult): void {
+  if (result.non2xx > 0 || result.errors > 0) {
+    const kinds =
+      'errorKinds' in result && Object.keys(result.errorKinds).length > 0
+        ? ` (${Object.entries(result.errorKinds)
+            .map(([kind, count]) => `${count} ${kind}`)
+            .join(', ')})`
+        : '';
     throw new Error(
-      `${part}: ${result.non2xx} non-2xx responses and ${result.errors} errors — the figures would not be comparable`,
+      `${part}: ${result.non2xx} non-2xx responses and ${result.errors} errors${kinds} — the figures would not be comparable`,
     );
+  }
 }
 
 /** Units every product of the checkout parts' shop starts with. */

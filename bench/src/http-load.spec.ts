@@ -14,6 +14,11 @@ describe('measureAtRate', () => {
     server = createServer((request, response) => {
       arrivals.push(performance.now());
       paths.push(request.url!);
+      // Every other request to /flaky loses its connection before an answer.
+      if (request.url === '/flaky' && paths.filter((path) => path === '/flaky').length % 2 === 0) {
+        request.socket.destroy();
+        return;
+      }
       response.statusCode = request.url === '/missing' ? 404 : 200;
       response.end('{}');
     });
@@ -57,6 +62,18 @@ describe('measureAtRate', () => {
       expect(result).toMatchObject({ responses: 10, durationSeconds: 0.5, requestsPerSecond: 20 });
       expect(result.runP99Ms).toHaveLength(2);
     }
+  });
+
+  it('counts each error by its kind', async () => {
+    paths.length = 0;
+    const [result] = await measureAtRateInTurns(
+      [`${url}/flaky`],
+      { ratePerSecond: 20, warmupSeconds: 0, durationSeconds: 0.5, connections: 1 },
+      1,
+    );
+    expect(result!.responses + result!.errors).toBe(10);
+    expect(result!.errors).toBeGreaterThan(0);
+    expect(result!.errorKinds).toEqual({ ECONNRESET: result!.errors });
   });
 
   it('counts non-2xx answers and refuses a rate of 0', async () => {

@@ -85,6 +85,8 @@ export interface PacedResult extends ThroughputResult {
   sendLagMs: LatencyStats;
   /** p99 of each run on its own, in the order they ran (the other figures pool all runs). */
   runP99Ms: number[];
+  /** How many of the errors were of each kind (the error's code, else its message). */
+  errorKinds: Record<string, number>;
 }
 
 /**
@@ -122,12 +124,21 @@ export async function measureAtRateInTurns(
     responses: 0,
     non2xx: 0,
     errors: 0,
+    errorKinds: {} as Record<string, number>,
     runP99Ms: [] as number[],
   }));
   try {
     if (settings.warmupSeconds > 0)
       for (const side of sides)
-        await paced(side.url, side.agent, settings.ratePerSecond, settings.warmupSeconds, []);
+        await paced(
+          side.url,
+          side.agent,
+          settings.ratePerSecond,
+          settings.warmupSeconds,
+          [],
+          undefined,
+          {},
+        );
     for (let round = 0; round < rounds; round += 1) {
       for (const side of sides) {
         const run = new LatencyRecorder();
@@ -138,6 +149,7 @@ export async function measureAtRateInTurns(
           settings.durationSeconds,
           [run, side.latencies],
           side.sendLag,
+          side.errorKinds,
         );
         side.responses += counts.responses;
         side.non2xx += counts.non2xx;
@@ -169,20 +181,25 @@ export async function measureAtRateInTurns(
       durationSeconds,
       sendLagMs: side.sendLag.stats()!,
       runP99Ms: side.runP99Ms,
+      errorKinds: side.errorKinds,
     };
   });
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
-/** One paced run; latencies go into each of `recorders`, lateness into `sendLag`. */
+/**
+ * One paced run; latencies go into each of `recorders`, lateness into `sendLag`, and each error is
+ * counted in `errorKinds` by its code (else its message).
+ */
 async function paced(
   url: string,
   agent: Agent,
   ratePerSecond: number,
   seconds: number,
   recorders: readonly LatencyRecorder[],
-  sendLag?: LatencyRecorder,
+  sendLag: LatencyRecorder | undefined,
+  errorKinds: Record<string, number>,
 ): Promise<{ responses: number; non2xx: number; errors: number }> {
   const total = Math.max(1, Math.round(ratePerSecond * seconds));
   const intervalMs = 1_000 / ratePerSecond;
@@ -195,9 +212,13 @@ async function paced(
   const send = () => {
     const issued = performance.now();
     let done = false;
-    const finish = (outcome: 'ok' | 'non2xx' | 'error') => {
+    const finish = (outcome: 'ok' | 'non2xx' | 'error', error?: Error) => {
       if (done) return;
       done = true;
+      if (error) {
+        const kind = (error as NodeJS.ErrnoException).code ?? error.message;
+        errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+      }
       if (outcome === 'ok') {
         const latency = performance.now() - issued;
         for (const recorder of recorders) recorder.record(latency);
@@ -211,11 +232,11 @@ async function paced(
     const request = httpRequest(url, { agent }, (response) => {
       const status = response.statusCode ?? 0;
       response.on('end', () => finish(status >= 200 && status < 300 ? 'ok' : 'non2xx'));
-      response.on('error', () => finish('error'));
+      response.on('error', (error) => finish('error', error));
       response.resume();
     });
     request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy(new Error('timed out')));
-    request.on('error', () => finish('error'));
+    request.on('error', (error) => finish('error', error));
     request.end();
   };
   const start = performance.now();

@@ -31,6 +31,7 @@ const paced = (p50: number, p99: number): PacedResult => ({
   durationSeconds: 8,
   sendLagMs: { count: 2_396, min: 0, mean: 0.1, p50: 0.05, p90: 0.2, p99: 0.42, max: 3 },
   runP99Ms: [p99 - 0.25, p99, p99 + 0.5],
+  errorKinds: {},
 });
 
 const report: BenchReport = {
