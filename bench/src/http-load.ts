@@ -116,17 +116,20 @@ export async function measureAtRateInTurns(
 ): Promise<PacedResult[]> {
   if (!(settings.ratePerSecond > 0)) throw new RangeError('ratePerSecond must be above 0');
   if (!(rounds >= 1)) throw new RangeError('rounds must be at least 1');
-  const sides = urls.map((url) => ({
-    url,
-    agent: new Agent({ keepAlive: true, maxSockets: settings.connections }),
-    latencies: new LatencyRecorder(),
-    sendLag: new LatencyRecorder(),
-    responses: 0,
-    non2xx: 0,
-    errors: 0,
-    errorKinds: {} as Record<string, number>,
-    runP99Ms: [] as number[],
-  }));
+  const sides = urls.map((url) => {
+    const errorKinds: Record<string, number> = {};
+    return {
+      url,
+      agent: new Agent({ keepAlive: true, maxSockets: settings.connections }),
+      latencies: new LatencyRecorder(),
+      sendLag: new LatencyRecorder(),
+      responses: 0,
+      non2xx: 0,
+      errors: 0,
+      errorKinds,
+      runP99Ms: [] as number[],
+    };
+  });
   try {
     if (settings.warmupSeconds > 0)
       for (const side of sides)
