@@ -7,45 +7,32 @@
 //     '{"off":{"LOG_LEVEL":"silent","REQUEST_METRICS":"false"},"before":{"ROOT":"/work/before"},"after":{}}' 4
 // Each turn also prints how much of a core the gateway used. Run from a built checkout; ad hoc,
 // beside the bench, not part of `pnpm bench`.
-import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { cpuTicks, TICKS_PER_SECOND } from './proc-stat.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 const variants = JSON.parse(process.argv[2] ?? '{"on":{}}');
 const rounds = Number(process.argv[3] ?? 3);
-const { startService, imageNodeFlags } = await import(`${root}/bench/dist/processes.js`);
+const { startService } = await import(`${root}/bench/dist/processes.js`);
 const { productServiceEnv, gatewayServiceEnv } = await import(`${root}/bench/dist/benchmarks.js`);
 const { waitForCatalogCache } = await import(`${root}/bench/dist/profile.js`);
 const { measureThroughput } = await import(`${root}/bench/dist/http-load.js`);
 const { acquireKafka, acquirePostgres, reservePort } = await import(
   `${root}/tools/harness/dist/index.js`
 );
-const { childEnvironment } = await import(`${root}/packages/config/dist/index.js`);
 
-/** The gateway of checkout `at` (its dist/main.js), with the image's flags; resolves once live. */
+/**
+ * The gateway of checkout `at`, started by that checkout's own bench (`startService`: its dist
+ * main.js with the image's flags), once live.
+ */
 async function startGateway(at, env, port) {
-  const child = spawn(
-    process.execPath,
-    [...imageNodeFlags('@mercato/gateway-service'), `${at}/services/gateway/dist/main.js`],
-    { env: childEnvironment(env), stdio: ['ignore', 'ignore', 'inherit'] },
+  const { startService: startAt } = await import(`${at}/bench/dist/processes.js`);
+  return startAt(
+    'gateway',
+    '@mercato/gateway-service',
+    env,
+    `http://127.0.0.1:${port}/health/live`,
   );
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the gateway of ${at} exited during start-up`);
-    const response = await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => undefined);
-    await response?.body?.cancel();
-    if (response?.ok) break;
-    await sleep(200);
-  }
-  return {
-    pid: child.pid,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 const kafka = await acquireKafka({});

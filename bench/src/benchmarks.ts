@@ -199,7 +199,7 @@ export interface BenchReport extends ReportHeader {
     productId: string;
     rateLimitMax: number;
   };
-  /** (c), (f) and (h) are the median of these alternating runs (req/s of each). */
+  /** (b), (c), (f) and (h) are the median of these alternating runs (req/s of each). */
   rounds: { b: number[]; c: number[]; f: number[]; h: number[] };
   /** In the order of the table: a, g, b, c, h, f. */
   throughput: ThroughputPart[];
